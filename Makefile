@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Hypertrace top-level build.
+#
+#   make               build everything into build/ (host binaries in build/bin/)
+#   make check         every test (plain and ASan+UBSan), fuzz smoke, freestanding check
+#   make bench         benchmarks, with the commands that produced each figure
+#   make fuzz          a long libFuzzer run (FUZZ_SECONDS=600)
+#   make deps          install the Debian packages the project needs (root)
+#   make clean
+#
+# V=1 shows the commands.
+
+B	:= build
+CC	?= cc
+CLANG	?= clang
+
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
+	       -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# lib/ is kernel code: GNU C, freestanding-safe
+LIB_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror
+INC	    := -Ilib -Ilibhtrace -Itests
+TEST_PLAT   := -Ilib/tests -DHT_PLATFORM_HEADER='"ht_test_platform.h"'
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	       -fno-omit-frame-pointer
+PTHREAD     := -pthread
+
+# Flags the kernel uses for x86_64 code that may run anywhere in the kernel
+FREESTANDING_FLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
+	-nostdlib -fno-builtin -mno-red-zone -mcmodel=kernel -fno-pic \
+	-mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fno-stack-protector \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -isystem $(B)/fsinc
+
+LIB_SRCS     := $(wildcard lib/*.c)
+LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
+TOOL_SRCS    := $(wildcard tools/*.c)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Objects: plain ($(B)/obj) and sanitized ($(B)/asan) trees
+obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
+asan	= $(patsubst %.c,$(B)/asan/%.o,$(1))
+
+LIB_HOSTED  := $(B)/obj/libht-hosted.a
+LIB_HOSTED_ASAN := $(B)/asan/libht-hosted.a
+LIBHTRACE   := $(B)/obj/libhtrace.a
+LIBHTRACE_ASAN := $(B)/asan/libhtrace.a
+
+TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader
+TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
+TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
+
+BINS	    := $(B)/bin/hypertrace
+FREESTANDING_OBJS := $(patsubst lib/%.c,$(B)/freestanding/%.o,$(LIB_SRCS))
+
+.PHONY: all check check-unit check-asan check-freestanding check-fuzz fuzz \
+	bench deps clean
+.SUFFIXES:
+
+all: $(BINS) $(TESTS) $(FREESTANDING_OBJS)
+
+# ---- guest library, hosted (tests and benchmarks) ---------------------------
+
+$(B)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h lib/tests/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -c $< -o $@
+
+$(B)/asan/lib/%.o: lib/%.c $(wildcard lib/*.h lib/tests/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC [S]  $<"
+	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) -c $< -o $@
+
+$(LIB_HOSTED): $(call obj,$(LIB_SRCS) lib/tests/ht_test_platform.c)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_HOSTED_ASAN): $(call asan,$(LIB_SRCS) lib/tests/ht_test_platform.c)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---- guest library, freestanding (as the kernel builds it) -------------------
+
+# Only the compiler's own headers and the kernel's UAPI headers: any libc
+# header pulled into lib/ fails this build.
+$(B)/fsinc/.stamp:
+	@mkdir -p $(@D)
+	$(Q)ln -sfn /usr/include/linux $(@D)/linux
+	$(Q)ln -sfn /usr/include/asm-generic $(@D)/asm-generic
+	$(Q)ln -sfn /usr/include/$(shell $(CC) -dumpmachine)/asm $(@D)/asm
+	$(Q)touch $@
+
+$(B)/freestanding/%.o: lib/%.c $(wildcard lib/*.h) $(B)/fsinc/.stamp
+	@mkdir -p $(@D)
+	@echo "  CC [F]  $<"
+	$(Q)$(CC) $(FREESTANDING_FLAGS) -c $< -o $@
+
+# ---- host reader library -----------------------------------------------------
+
+$(B)/obj/libhtrace/%.o: libhtrace/%.c $(wildcard libhtrace/*.h lib/hypertrace_abi.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -c $< -o $@
+
+$(B)/asan/libhtrace/%.o: libhtrace/%.c $(wildcard libhtrace/*.h lib/hypertrace_abi.h)
+	@mkdir -p $(@D)
+	@echo "  CC [S]  $<"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -c $< -o $@
+
+$(LIBHTRACE): $(call obj,$(LIBHTRACE_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBHTRACE_ASAN): $(call asan,$(LIBHTRACE_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---- tools -------------------------------------------------------------------
+
+$(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_abi.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -c $< -o $@
+
+$(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^
+
+# ---- tests -------------------------------------------------------------------
+
+TEST_DEPS := $(wildcard tests/*.h lib/*.h lib/tests/*.h libhtrace/*.h)
+
+$(B)/tests/test_lib: lib/tests/test_lib.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/tests/test_stress: lib/tests/test_stress.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/tests/test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/tests/asan-test_lib: lib/tests/test_lib.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
+$(B)/tests/asan-test_stress: lib/tests/test_stress.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
+$(B)/tests/asan-test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
+
+$(B)/tests/test_%:
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
+		$(filter %.c %.a,$^)
+
+$(B)/tests/asan-test_%:
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
+		$(filter %.c %.a,$^)
+
+# ---- fuzzing (clang libFuzzer, ASan + UBSan) ---------------------------------
+
+FUZZ_BIN := $(B)/fuzz/fuzz_reader
+FUZZ_SECONDS ?= 600
+
+$(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS)
+
+# ---- check -------------------------------------------------------------------
+
+check: all $(TESTS_ASAN) $(FUZZ_BIN)
+	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib"
+	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
+		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t
+
+check-asan: $(TESTS_ASAN)
+	$(Q)prove --exec '' -f $(TESTS_ASAN)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(B)/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+		$(B)/fuzz/corpus libhtrace/fuzz/seeds
+
+# ---- bench -------------------------------------------------------------------
+
+$(B)/bench/bench_emit: bench/bench_emit.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
+		$(filter %.c %.a,$^)
+
+bench: $(B)/bench/bench_emit
+	$(Q)bench/run-bench.sh $(B)
+
+deps:
+	scripts/install-deps.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Hypertrace guest library core: encoding, sequence numbers, strings,
+ * transport selection and the early buffer.  Transports live in
+ * ht_shmem.c, ht_port.c and ht_hypercall.c behind struct ht_transport.
+ *
+ * Freestanding: no libc, no allocation, no locks on the record path.
+ */
+#include "ht_internal.h"
+
+/*
+ * Until ht_setup() runs (boot parameters are parsed after the first
+ * events), records go to the shmem transport, which keeps them in the
+ * early buffer until ht_rings_init().  Both objects are initialized so that
+ * they live in .data: usable before the kernel clears .bss.
+ */
+struct ht_state ht = {
+	.bulk = &ht_shmem_transport,
+	.batch = HT_DEFAULT_BATCH,
+	.mode = HT_MODE_AUTO,
+};
+
+struct ht_early ht_early_buf = {
+	.magic = HT_EARLY_MAGIC,
+	.version = HT_ABI_VERSION,
+	.hdr_size = __builtin_offsetof(struct ht_early, rec),
+	.capacity = HT_EARLY_RECORDS,
+	.state = HT_EARLY_ACTIVE,
+};
+
+static const char * const ht_mode_names[] = {
+	[HT_MODE_OFF] = "off",
+	[HT_MODE_SHMEM] = "shmem",
+	[HT_MODE_HYPERCALL] = "hypercall",
+	[HT_MODE_PORT] = "port",
+	[HT_MODE_BATCH] = "batch",
+	[HT_MODE_AUTO] = "auto",
+};
+
+/* ht_streq() - string equality without libc */
+static bool ht_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/**
+ * ht_parse_mode() - parse the value of the hypertrace= boot parameter
+ * @s:    "off", "shmem", "hypercall", "port", "batch" or "auto"
+ * @mode: where the mode is stored on success
+ *
+ * Return: 0 on success, -1 if @s names no mode (then @mode is unchanged).
+ */
+int ht_parse_mode(const char *s, enum ht_mode *mode)
+{
+	unsigned int i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < sizeof(ht_mode_names) / sizeof(ht_mode_names[0]); i++) {
+		if (ht_streq(s, ht_mode_names[i])) {
+			*mode = (enum ht_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/**
+ * ht_mode_name() - the boot-parameter spelling of a mode
+ * @mode: a transport mode
+ *
+ * Return: a static string, "?" for a value outside enum ht_mode.
+ */
+const char *ht_mode_name(enum ht_mode mode)
+{
+	if ((unsigned int)mode >= sizeof(ht_mode_names) / sizeof(ht_mode_names[0]))
+		return "?";
+	return ht_mode_names[mode];
+}
+
+/**
+ * ht_detect_hypervisor() - find out whether hypercalls reach a tracer
+ *
+ * Reads CPUID leaf 1 (hypervisor bit) and leaf 0x40000000 (signature).
+ * Only KVM traces unknown hypercall numbers (kvm:kvm_hypercall) and
+ * returns to the guest; under TCG vmcall raises #UD, so anything but KVM
+ * gets the port doorbell.
+ *
+ * Return: HT_HV_KVM, HT_HV_OTHER, or HT_HV_NONE on bare metal.
+ */
+enum ht_hv ht_detect_hypervisor(void)
+{
+	__u32 r[4];
+
+	ht_arch_cpuid(1, r);
+	if (!(r[2] & (1U << 31)))
+		return HT_HV_NONE;
+	ht_arch_cpuid(0x40000000, r);
+	/* "KVMKVMKVM\0\0\0" in ebx, ecx, edx */
+	if (r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x0000004d)
+		return HT_HV_KVM;
+	return HT_HV_OTHER;
+}
+
+/**
+ * ht_detect_amd() - whether the CPU wants vmmcall rather than vmcall
+ *
+ * Return: 1 for AMD and Hygon CPUs (CPUID vendor string), else 0.
+ */
+int ht_detect_amd(void)
+{
+	__u32 r[4];
+
+	ht_arch_cpuid(0, r);
+	/* "AuthenticAMD" and "HygonGenuine" in ebx, edx, ecx */
+	if (r[1] == 0x68747541 && r[3] == 0x69746e65 && r[2] == 0x444d4163)
+		return 1;
+	if (r[1] == 0x6f677948 && r[3] == 0x6e65476e && r[2] == 0x656e6975)
+		return 1;
+	return 0;
+}
+
+/* ht_early_drain_to() - send early records through a record-at-a-time transport */
+static void ht_early_drain_to(const struct ht_transport *t)
+{
+	struct ht_early *e = &ht_early_buf;
+	__u32 i, count = e->count;
+	unsigned int cpu = ht_plat_cpu();
+
+	if (e->state != HT_EARLY_ACTIVE)
+		return;
+	if (count > e->capacity)
+		count = e->capacity;
+	for (i = 0; i < count; i++)
+		t->send(&e->rec[i], 1);
+	/* the boot CPU's numbering goes on where the early buffer's stopped */
+	if (cpu < HT_MAX_CPUS)
+		ht.cpu[cpu].seq = (__u32)(e->count + e->lost);
+	ht_store_release(&e->state, HT_EARLY_MOVED);
+}
+
+/**
+ * ht_setup() - choose the transports for this boot
+ * @mode: from ht_parse_mode(); HT_MODE_AUTO picks shmem plus a doorbell
+ * @hv:   from ht_detect_hypervisor()
+ * @amd:  from ht_detect_amd(): use vmmcall
+ *
+ * The doorbell is the hypercall under KVM and the port under any other
+ * hypervisor; on bare metal auto mode has no doorbell (we never write to
+ * an I/O port nobody claimed).  Modes that need KVM fail elsewhere so that
+ * the caller can say why and fall back.  Call before secondary CPUs start.
+ *
+ * Return: 0 on success, -1 if @mode cannot work under @hv.
+ */
+int ht_setup(enum ht_mode mode, enum ht_hv hv, int amd)
+{
+	const struct ht_transport *doorbell = NULL;
+
+	if (hv == HT_HV_KVM)
+		doorbell = &ht_hypercall_transport;
+	else if (hv == HT_HV_OTHER)
+		doorbell = &ht_port_transport;
+
+	switch (mode) {
+	case HT_MODE_OFF:
+		ht.bulk = NULL;
+		doorbell = NULL;
+		break;
+	case HT_MODE_AUTO:
+	case HT_MODE_SHMEM:
+		ht.bulk = &ht_shmem_transport;
+		break;
+	case HT_MODE_HYPERCALL:
+		if (hv != HT_HV_KVM)
+			return -1;
+		ht.bulk = &ht_hypercall_transport;
+		break;
+	case HT_MODE_PORT:
+		doorbell = &ht_port_transport;
+		ht.bulk = doorbell;
+		break;
+	case HT_MODE_BATCH:
+		if (hv != HT_HV_KVM)
+			return -1;
+		ht.bulk = &ht_batch_transport;
+		break;
+	default:
+		return -1;
+	}
+	ht.doorbell = doorbell;
+	ht.amd = amd;
+	ht.mode = mode;
+	if (ht.bulk && ht.bulk->send)
+		ht_early_drain_to(ht.bulk);
+	return 0;
+}
+
+/**
+ * ht_set_batch() - records per batch hypercall in batch mode
+ * @records: 1 or more; larger values are clamped to the ring size later
+ */
+void ht_set_batch(unsigned int records)
+{
+	ht.batch = records ? records : 1;
+}
+
+/**
+ * ht_bulk_name() - name of the transport ordinary records take
+ *
+ * Return: "shmem", "batch", "port", "hypercall", or "off".
+ */
+const char *ht_bulk_name(void)
+{
+	return ht.bulk ? ht.bulk->name : "off";
+}
+
+/**
+ * ht_doorbell_name() - name of the transport urgent records also take
+ *
+ * Return: "port", "hypercall", or "none".
+ */
+const char *ht_doorbell_name(void)
+{
+	return ht.doorbell ? ht.doorbell->name : "none";
+}
+
+/* ht_fill_str() - pack @s into continuation records after rec[0]; return their count */
+static unsigned int ht_fill_str(struct ht_record *rec, const char *s)
+{
+	unsigned int len = 0, n, i;
+
+	if (!s)
+		return 0;
+	while (len < HT_STR_MAX && s[len])
+		len++;
+	n = (len + HT_CONT_PAYLOAD - 1) / HT_CONT_PAYLOAD;
+	for (i = 1; i <= n; i++) {
+		rec[i].tsc = 0;
+		rec[i].info = ht_info(HT_EV_CONT, i, 0, 0);
+		rec[i].a0 = 0;
+		rec[i].a1 = 0;
+	}
+	for (i = 0; i < len; i++) {
+		struct ht_record *r = &rec[1 + i / HT_CONT_PAYLOAD];
+		unsigned int off = i % HT_CONT_PAYLOAD;
+		__u64 *w = off < 8 ? &r->tsc : off < 16 ? &r->a0 : &r->a1;
+
+		*w |= (__u64)(unsigned char)s[i] << (8 * (off % 8));
+	}
+	return n;
+}
+
+/**
+ * ht_emit() - record one event
+ * @type: enum ht_event_type
+ * @a0:   first argument word
+ * @a1:   second argument word
+ *
+ * Safe from any context.  Never blocks, never fails: a record that cannot
+ * be stored is counted as lost, including one from an NMI that interrupts
+ * another write on the same CPU.
+ */
+void ht_emit(unsigned int type, __u64 a0, __u64 a1)
+{
+	const struct ht_transport *t = ht.bulk;
+	struct ht_record rec;
+	unsigned long flags;
+	struct ht_cpu *c;
+	unsigned int cpu;
+
+	if (unlikely(!t))
+		return;
+	flags = ht_plat_irq_save();
+	cpu = ht_plat_cpu();
+	if (unlikely(cpu >= HT_MAX_CPUS))
+		goto out_restore;
+	c = &ht.cpu[cpu];
+	if (unlikely(c->busy)) {
+		ht_count_orphans(1);
+		goto out_restore;
+	}
+	c->busy = 1;
+	ht_barrier();
+	rec.tsc = ht_plat_clock();
+	rec.info = ht_info(type, 0, 0, 0);
+	rec.a0 = a0;
+	rec.a1 = a1;
+	if (likely(t == &ht_shmem_transport && c->slots))
+		ht_ring_write(c, cpu, &rec, 1);
+	else
+		t->write(c, cpu, &rec, 1);
+	ht_barrier();
+	c->busy = 0;
+out_restore:
+	ht_plat_irq_restore(flags);
+}
+
+/* ht_emit_records() - stamp and write a head record plus its string, optionally ring the doorbell */
+static void ht_emit_records(unsigned int type, __u64 a0, __u64 a1,
+			    const char *s, bool urgent)
+{
+	const struct ht_transport *t = ht.bulk;
+	struct ht_record rec[1 + HT_MAX_CONT];
+	unsigned long flags;
+	struct ht_cpu *c;
+	unsigned int cpu, n;
+
+	if (unlikely(!t))
+		return;
+	n = ht_fill_str(rec, s);
+	rec[0].info = ht_info(type, n, 0, 0);
+	rec[0].a0 = a0;
+	rec[0].a1 = a1;
+	flags = ht_plat_irq_save();
+	cpu = ht_plat_cpu();
+	if (unlikely(cpu >= HT_MAX_CPUS))
+		goto out_restore;
+	c = &ht.cpu[cpu];
+	if (unlikely(c->busy)) {
+		ht_count_orphans(n + 1);
+		goto out_restore;
+	}
+	c->busy = 1;
+	ht_barrier();
+	rec[0].tsc = ht_plat_clock();
+	t->write(c, cpu, rec, n + 1);
+	/* the same stamped records, so the host can drop the duplicate */
+	if (urgent && ht.doorbell && ht.doorbell != t)
+		ht.doorbell->send(rec, n + 1);
+	ht_barrier();
+	c->busy = 0;
+out_restore:
+	ht_plat_irq_restore(flags);
+}
+
+/**
+ * ht_emit_str() - record one event that carries a string
+ * @type: enum ht_event_type
+ * @a0:   first argument word
+ * @a1:   second argument word
+ * @s:    NUL-terminated string, truncated to HT_STR_MAX bytes; may be NULL
+ *
+ * The string follows the head record in continuation records; all of them
+ * are stored or lost together.
+ */
+void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s)
+{
+	ht_emit_records(type, a0, a1, s, false);
+}
+
+/**
+ * ht_emit_urgent() - record an event the host must learn at once
+ * @type: enum ht_event_type (panic, announce, end of boot...)
+ * @a0:   first argument word
+ * @a1:   second argument word
+ * @s:    string or NULL
+ *
+ * Goes through the bulk transport like any record, and when the bulk
+ * transport is a ring, also through the doorbell (port or hypercall) with
+ * the same timestamp, CPU and sequence number.
+ */
+void ht_emit_urgent(unsigned int type, __u64 a0, __u64 a1, const char *s)
+{
+	ht_emit_records(type, a0, a1, s, true);
+}
+
+/**
+ * ht_early_write() - append stamped-as-one-unit records to an early buffer
+ * @e:   the early buffer
+ * @cpu: CPU number to stamp
+ * @rec: records; their seq and cpu fields are filled in here
+ * @n:   number of records
+ *
+ * The sequence number is derived from the buffer (stored + lost), so the
+ * buffer needs no other state.  Caller masks interrupts.
+ */
+void ht_early_write(struct ht_early *e, unsigned int cpu, struct ht_record *rec,
+		    unsigned int n)
+{
+	__u32 count = e->count;
+	__u32 seq = count + (__u32)e->lost;
+	unsigned int i;
+
+	if (e->state != HT_EARLY_ACTIVE || count > e->capacity ||
+	    n > e->capacity - count) {
+		e->lost += n;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		rec[i].info |= ht_info(0, 0, cpu, seq + i);
+		e->rec[count + i] = rec[i];
+	}
+	/*
+	 * Release: a host recovering the buffer from guest RAM after a crash
+	 * reads count, then the records; it must not see a count that covers
+	 * records not yet written.
+	 */
+	ht_store_release(&e->count, count + n);
+}
+
+/**
+ * ht_early_record() - record an event into an early buffer, nothing else
+ * @e:    the early buffer, as the caller can address it (startup_64 runs
+ *        before the kernel's virtual mapping and passes a fixed-up pointer)
+ * @type: enum ht_event_type
+ * @a0:   first argument word
+ * @a1:   second argument word
+ *
+ * Touches no global state: callable from the kernel's first instruction
+ * onwards, with interrupts off, before .bss is cleared.
+ */
+void ht_early_record(struct ht_early *e, unsigned int type, __u64 a0, __u64 a1)
+{
+	struct ht_record rec;
+
+	rec.tsc = ht_plat_clock();
+	rec.info = ht_info(type, 0, 0, 0);
+	rec.a0 = a0;
+	rec.a1 = a1;
+	ht_early_write(e, 0, &rec, 1);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Internals shared by the Hypertrace library core and its transports.
+ */
+#ifndef _HT_INTERNAL_H
+#define _HT_INTERNAL_H
+
+#include "hypertrace.h"
+
+#ifndef HT_MAX_CPUS
+#define HT_MAX_CPUS	64
+#endif
+
+/**
+ * struct ht_cpu - guest-private state of one CPU
+ * @hdr:        this CPU's ring header in the shared area, NULL before rings
+ * @slots:      this CPU's ring slots
+ * @mask:       ring_records - 1
+ * @head:       private copy of hdr->head: the host cannot rewind us
+ * @lost:       private copy of hdr->lost
+ * @tail_cache: hdr->tail as last read; refreshed only when the ring looks full
+ * @kicked:     head at the last batch hypercall
+ * @seq:        sequence number of the next record this CPU emits
+ * @busy:       a write is in progress (an NMI nesting into it is dropped)
+ *
+ * Only the owning CPU touches its entry, with local interrupts masked, so
+ * nothing here needs atomics; what the host reads is published through
+ * @hdr with the ordering documented in ht_shmem.c.
+ */
+struct ht_cpu {
+	struct ht_ring_hdr *hdr;
+	struct ht_record *slots;
+	__u64 mask;
+	__u64 head;
+	__u64 lost;
+	__u64 tail_cache;
+	__u64 kicked;
+	__u32 seq;
+	__u32 busy;
+} __aligned(HT_CACHELINE);
+
+/**
+ * struct ht_transport - how records leave the guest
+ * @name:  the boot-parameter spelling
+ * @write: stamp @n records with this CPU's number and sequence numbers and
+ *         deliver them as one unit (called with local interrupts masked)
+ * @send:  deliver @n already stamped records (doorbells only; NULL for rings)
+ */
+struct ht_transport {
+	const char *name;
+	void (*write)(struct ht_cpu *c, unsigned int cpu, struct ht_record *rec,
+		      unsigned int n);
+	void (*send)(const struct ht_record *rec, unsigned int n);
+};
+
+/**
+ * struct ht_state - the library's global state
+ * @bulk:     where ordinary records go; NULL when tracing is off
+ * @doorbell: where urgent records go as well (port or hypercall); may be NULL
+ * @ctl:      the control area once ht_rings_init() ran
+ * @nr_cpus:  rings in @ctl
+ * @batch:    records per batch hypercall (batch mode)
+ * @amd:      use vmmcall rather than vmcall
+ * @mode:     the mode ht_setup() was given
+ * @cpu:      per-CPU state
+ */
+struct ht_state {
+	const struct ht_transport *bulk;
+	const struct ht_transport *doorbell;
+	struct ht_ctl *ctl;
+	unsigned int nr_cpus;
+	unsigned int batch;
+	int amd;
+	enum ht_mode mode;
+	struct ht_cpu cpu[HT_MAX_CPUS];
+};
+
+extern struct ht_state ht;
+extern const struct ht_transport ht_shmem_transport;
+extern const struct ht_transport ht_batch_transport;
+extern const struct ht_transport ht_port_transport;
+extern const struct ht_transport ht_hypercall_transport;
+
+/* ht_stamp() - give @n records this CPU's number and its next sequence numbers */
+static inline void ht_stamp(struct ht_cpu *c, unsigned int cpu,
+			    struct ht_record *rec, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		rec[i].info |= ht_info(0, 0, cpu, c->seq + i);
+	c->seq += n;
+}
+
+/*
+ * ht_ring_write() - store @n records in this CPU's ring as one unit
+ *
+ * The producer side of the ring protocol; see the comment at the top of
+ * ht_shmem.c for the whole protocol.  Runs with local interrupts masked on
+ * the ring's own CPU, so it is the only writer of c->* and hdr->head/lost.
+ * Inlined into ht_emit() so that the common single-record case costs a few
+ * dozen instructions and no call.
+ */
+static inline void ht_ring_write(struct ht_cpu *c, unsigned int cpu,
+				 struct ht_record *rec, unsigned int n)
+{
+	__u64 head = c->head;
+	__u32 seq = c->seq;
+	unsigned int i;
+
+	c->seq = seq + n;
+	if (unlikely(head + n - c->tail_cache > c->mask + 1)) {
+		/*
+		 * Acquire: pairs with the host's store-release of tail.  The
+		 * host's loads from the slots it freed happen before our
+		 * stores below overwrite them.
+		 */
+		c->tail_cache = ht_load_acquire(&c->hdr->tail);
+		/* also catches a host tail ahead of our head: never trusted */
+		if (head + n - c->tail_cache > c->mask + 1) {
+			c->lost += n;
+			/* a counter the host samples; no ordering needed */
+			ht_write_once(&c->hdr->lost, c->lost);
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		rec[i].info |= ht_info(0, 0, cpu, seq + i);
+		c->slots[(head + i) & c->mask] = rec[i];
+	}
+	/*
+	 * Release: the slot stores above are visible to the host no later
+	 * than the head that covers them.  Pairs with the host's
+	 * load-acquire of head.
+	 */
+	ht_store_release(&c->hdr->head, head + n);
+	c->head = head + n;
+}
+
+void ht_count_orphans(unsigned int n);
+void ht_shmem_write(struct ht_cpu *c, unsigned int cpu, struct ht_record *rec,
+		    unsigned int n);
+void ht_early_write(struct ht_early *e, unsigned int cpu, struct ht_record *rec,
+		    unsigned int n);
+
+#endif /* _HT_INTERNAL_H */
