@@ -25,12 +25,6 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer
 PTHREAD     := -pthread
 
-# Flags the kernel uses for x86_64 code that may run anywhere in the kernel
-FREESTANDING_FLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
-	-nostdlib -fno-builtin -mno-red-zone -mcmodel=kernel -fno-pic \
-	-mno-sse -mno-mmx -mno-sse2 -mno-3dnow -mno-avx -fno-stack-protector \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -isystem $(B)/fsinc
-
 LIB_SRCS     := $(wildcard lib/*.c)
 LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
 TOOL_SRCS    := $(wildcard tools/*.c)
@@ -55,13 +49,11 @@ TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
 BINS	    := $(B)/bin/hypertrace
-FREESTANDING_OBJS := $(patsubst lib/%.c,$(B)/freestanding/%.o,$(LIB_SRCS))
 
-.PHONY: all check check-unit check-asan check-freestanding check-fuzz fuzz \
-	bench deps clean
+.PHONY: all check check-asan fuzz bench deps clean
 .SUFFIXES:
 
-all: $(BINS) $(TESTS) $(FREESTANDING_OBJS)
+all: $(BINS) $(TESTS)
 
 # ---- guest library, hosted (tests and benchmarks) ---------------------------
 
@@ -81,21 +73,16 @@ $(LIB_HOSTED): $(call obj,$(LIB_SRCS) lib/tests/ht_test_platform.c)
 $(LIB_HOSTED_ASAN): $(call asan,$(LIB_SRCS) lib/tests/ht_test_platform.c)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# ---- guest library, freestanding (as the kernel builds it) -------------------
+# ---- guest library, freestanding (tests/freestanding.t builds it) ----------
 
 # Only the compiler's own headers and the kernel's UAPI headers: any libc
-# header pulled into lib/ fails this build.
+# header pulled into lib/ fails that build.
 $(B)/fsinc/.stamp:
 	@mkdir -p $(@D)
 	$(Q)ln -sfn /usr/include/linux $(@D)/linux
 	$(Q)ln -sfn /usr/include/asm-generic $(@D)/asm-generic
 	$(Q)ln -sfn /usr/include/$(shell $(CC) -dumpmachine)/asm $(@D)/asm
 	$(Q)touch $@
-
-$(B)/freestanding/%.o: lib/%.c $(wildcard lib/*.h) $(B)/fsinc/.stamp
-	@mkdir -p $(@D)
-	@echo "  CC [F]  $<"
-	$(Q)$(CC) $(FREESTANDING_FLAGS) -c $< -o $@
 
 # ---- host reader library -----------------------------------------------------
 
@@ -164,18 +151,30 @@ $(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(FUZZ_BIN)
+check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t
+		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t \
+		tools/tests/*.t
 
 check-asan: $(TESTS_ASAN)
 	$(Q)prove --exec '' -f $(TESTS_ASAN)
 
-fuzz: $(FUZZ_BIN)
+FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
+
+$(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(TEST_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^)
+
+$(FUZZ_SEEDS): $(B)/fuzz/make_seeds
+	@mkdir -p $(@D)
+	$(Q)$< $(@D) && touch $@
+
+fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
-		$(B)/fuzz/corpus libhtrace/fuzz/seeds
+		$(B)/fuzz/corpus $(B)/fuzz/seeds
 
 # ---- bench -------------------------------------------------------------------
 

@@ -201,7 +201,8 @@ int ht_setup(enum ht_mode mode, enum ht_hv hv, int amd)
 
 /**
  * ht_set_batch() - records per batch hypercall in batch mode
- * @records: 1 or more; larger values are clamped to the ring size later
+ * @records: 1 or more; ht_rings_init() clamps it to half a ring, so that
+ *           the host hears of a ring before it can fill
  */
 void ht_set_batch(unsigned int records)
 {
@@ -254,6 +255,25 @@ static unsigned int ht_fill_str(struct ht_record *rec, const char *s)
 	return n;
 }
 
+/*
+ * ht_write_slow() - write through the bulk transport, copying to the doorbell
+ * when the record is urgent or when there are no rings yet (the host then
+ * has early events even if it cannot find the early buffer in guest RAM).
+ * The copy is byte-identical, so the host can drop the duplicate.
+ */
+static void ht_write_slow(const struct ht_transport *t, struct ht_cpu *c,
+			  unsigned int cpu, struct ht_record *rec,
+			  unsigned int n, bool urgent)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		rec[i].info |= ht_info(0, 0, cpu, 0);
+	t->write(c, cpu, rec, n);
+	if (ht.doorbell && ht.doorbell != t && (urgent || !ht.ctl))
+		ht.doorbell->send(rec, n);
+}
+
 /**
  * ht_emit() - record one event
  * @type: enum ht_event_type
@@ -276,8 +296,10 @@ void ht_emit(unsigned int type, __u64 a0, __u64 a1)
 		return;
 	flags = ht_plat_irq_save();
 	cpu = ht_plat_cpu();
-	if (unlikely(cpu >= HT_MAX_CPUS))
+	if (unlikely(cpu >= HT_MAX_CPUS)) {
+		ht_count_orphans(1);
 		goto out_restore;
+	}
 	c = &ht.cpu[cpu];
 	if (unlikely(c->busy)) {
 		ht_count_orphans(1);
@@ -292,7 +314,7 @@ void ht_emit(unsigned int type, __u64 a0, __u64 a1)
 	if (likely(t == &ht_shmem_transport && c->slots))
 		ht_ring_write(c, cpu, &rec, 1);
 	else
-		t->write(c, cpu, &rec, 1);
+		ht_write_slow(t, c, cpu, &rec, 1, false);
 	ht_barrier();
 	c->busy = 0;
 out_restore:
@@ -317,8 +339,10 @@ static void ht_emit_records(unsigned int type, __u64 a0, __u64 a1,
 	rec[0].a1 = a1;
 	flags = ht_plat_irq_save();
 	cpu = ht_plat_cpu();
-	if (unlikely(cpu >= HT_MAX_CPUS))
+	if (unlikely(cpu >= HT_MAX_CPUS)) {
+		ht_count_orphans(n + 1);
 		goto out_restore;
+	}
 	c = &ht.cpu[cpu];
 	if (unlikely(c->busy)) {
 		ht_count_orphans(n + 1);
@@ -327,10 +351,7 @@ static void ht_emit_records(unsigned int type, __u64 a0, __u64 a1,
 	c->busy = 1;
 	ht_barrier();
 	rec[0].tsc = ht_plat_clock();
-	t->write(c, cpu, rec, n + 1);
-	/* the same stamped records, so the host can drop the duplicate */
-	if (urgent && ht.doorbell && ht.doorbell != t)
-		ht.doorbell->send(rec, n + 1);
+	ht_write_slow(t, c, cpu, rec, n + 1, urgent);
 	ht_barrier();
 	c->busy = 0;
 out_restore:
@@ -361,7 +382,8 @@ void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s)
  *
  * Goes through the bulk transport like any record, and when the bulk
  * transport is a ring, also through the doorbell (port or hypercall) with
- * the same timestamp, CPU and sequence number.
+ * the same timestamp, CPU and sequence number, even when the ring had no
+ * room for it.
  */
 void ht_emit_urgent(unsigned int type, __u64 a0, __u64 a1, const char *s)
 {
@@ -385,15 +407,15 @@ void ht_early_write(struct ht_early *e, unsigned int cpu, struct ht_record *rec,
 	__u32 seq = count + (__u32)e->lost;
 	unsigned int i;
 
+	for (i = 0; i < n; i++)
+		rec[i].info |= ht_info(0, 0, cpu, seq + i);
 	if (e->state != HT_EARLY_ACTIVE || count > e->capacity ||
 	    n > e->capacity - count) {
 		e->lost += n;
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		rec[i].info |= ht_info(0, 0, cpu, seq + i);
+	for (i = 0; i < n; i++)
 		e->rec[count + i] = rec[i];
-	}
 	/*
 	 * Release: a host recovering the buffer from guest RAM after a crash
 	 * reads count, then the records; it must not see a count that covers

@@ -109,6 +109,9 @@ static inline void ht_ring_write(struct ht_cpu *c, unsigned int cpu,
 	unsigned int i;
 
 	c->seq = seq + n;
+	/* stamped even when lost: a doorbell copy must carry cpu and seq */
+	for (i = 0; i < n; i++)
+		rec[i].info |= ht_info(0, 0, cpu, seq + i);
 	if (unlikely(head + n - c->tail_cache > c->mask + 1)) {
 		/*
 		 * Acquire: pairs with the host's store-release of tail.  The
@@ -124,10 +127,8 @@ static inline void ht_ring_write(struct ht_cpu *c, unsigned int cpu,
 			return;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		rec[i].info |= ht_info(0, 0, cpu, seq + i);
+	for (i = 0; i < n; i++)
 		c->slots[(head + i) & c->mask] = rec[i];
-	}
 	/*
 	 * Release: the slot stores above are visible to the host no later
 	 * than the head that covers them.  Pairs with the host's

@@ -124,6 +124,8 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 	ctl->rings_offset = sizeof(*ctl);
 	ctl->ring_stride = stride;
 	ctl->self_phys = area_phys;
+	if (ht.batch > ring_records / 2)
+		ht.batch = ring_records / 2;
 	ctl->early_phys = ht_plat_virt_to_phys(&ht_early_buf);
 
 	flags = ht_plat_irq_save();
@@ -170,12 +172,15 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 /**
  * ht_rings_stop() - stop writing to the rings (before their memory goes away)
  *
- * Later records are counted as orphans.  Call with secondary CPUs stopped.
+ * Tracing stops: records are no longer taken, nor counted (it was stopped
+ * on purpose).  Call with secondary CPUs stopped.
  */
 void ht_rings_stop(void)
 {
 	unsigned int i;
 
+	if (ht.bulk == &ht_shmem_transport || ht.bulk == &ht_batch_transport)
+		ht.bulk = NULL;
 	for (i = 0; i < ht.nr_cpus; i++)
 		ht.cpu[i].slots = NULL;
 	ht.ctl = NULL;

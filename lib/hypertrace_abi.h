@@ -39,9 +39,11 @@
  * @info packs, from bit 0 up: type (12 bits), ncont (4 bits), cpu (16 bits)
  * and seq (32 bits).  In a head record, ncont is the number of continuation
  * records that follow it; in a continuation record (type HT_EV_CONT) it is
- * the continuation's index, 1..ncont.  seq counts every record a CPU tried
- * to emit on a ring, stored or lost, so a gap in seq is exactly the number
- * of records lost between two that arrived.
+ * the continuation's index, 1..ncont.  seq counts every record a CPU
+ * emitted on its channel (ring, port or hypercall), stored or lost, so a
+ * gap in seq is exactly the number of records lost between two that
+ * arrived.  Records of the early buffer are numbered by that buffer
+ * (stored + lost), and the boot CPU goes on from there.
  */
 struct ht_record {
 	__u64 tsc;
@@ -111,7 +113,7 @@ static inline __u32 ht_info_seq(__u64 info)
 enum ht_event_type {
 	HT_EV_INVALID		= 0x000, /* never emitted: zeroed memory */
 	HT_EV_CONT		= 0x001, /* string continuation */
-	HT_EV_LOST		= 0x002, /* a0 lost since last, a1 total */
+	/* 0x002 reserved */
 	HT_EV_ANNOUNCE		= 0x003, /* a0 ctl phys, a1 area size */
 	HT_EV_TSC_KHZ		= 0x004, /* a0 TSC kHz */
 	HT_EV_KASLR		= 0x005, /* a0 virt offset, a1 phys offset */
@@ -162,7 +164,8 @@ enum ht_event_type {
 	HT_EV_HOST_LAST		= 0xfff,
 };
 
-/* Phases of start_kernel(), kernel_init() and shutdown (HT_EV_PHASE_*). */
+/* Phases: start_kernel(), kernel_init() in HT_EV_PHASE_*, shutdown in
+ * HT_EV_SHUTDOWN_PHASE_*. */
 enum ht_phase {
 	HT_PHASE_SETUP_ARCH	= 1,
 	HT_PHASE_MM_INIT	= 2,

@@ -11,7 +11,6 @@
 
 static const char *const event_names[] = {
 	[HT_EV_CONT] = "cont",
-	[HT_EV_LOST] = "lost",
 	[HT_EV_ANNOUNCE] = "announce",
 	[HT_EV_TSC_KHZ] = "tsc_khz",
 	[HT_EV_KASLR] = "kaslr",

@@ -338,21 +338,27 @@ static void test_early(void)
 	   "post-mortem scan finds the active early buffer");
 	ht_test_cpuid_table = cpuid_tcg_amd;
 	ht_setup(HT_MODE_AUTO, ht_detect_hypervisor(), 0);
+	ht_emit(HT_EV_PHASE_END, HT_PHASE_SETUP_ARCH, 0);
+	ok(ht_test_port_len == 32 && !memcmp(ht_test_port_buf, &ht_early_buf.rec[5], 32),
+	   "once the doorbell is known, early records are copied to it");
 	area = new_area(2, 256, &size);
 	ht_rings_init(area, 0, size, 2, 256);
 	is(ht_early_buf.state, HT_EARLY_MOVED, "early buffer marked moved");
 	htr_area_open(&a, area, size, 0, true);
 	htr_area_drain(&a, collect_rec, NULL);
-	is(nr_events, 6, "3 early events + string + announce + early_moved");
+	is(nr_events, 7, "4 early events + string + announce + early_moved");
 	is(events[0].type, HT_EV_KERNEL_ENTRY, "kernel entry first");
 	ok(!strcmp(events[3].str, "early string"), "early string intact");
 	for (i = 0; i < nr_events; i++)
 		bad += events[i].cpu != 0;
 	is(bad, 0, "all on the boot CPU");
-	is(events[4].type, HT_EV_ANNOUNCE, "announce follows the early records");
-	is(events[4].seq, 5, "seq continues across the hand-over");
+	is(events[5].type, HT_EV_ANNOUNCE, "announce follows the early records");
+	is(events[5].seq, 6, "seq continues across the hand-over");
 	mv = find(HT_EV_EARLY_MOVED);
-	ok(mv && mv->a0 == 5 && mv->a1 == 0, "early_moved says 5 records, 0 lost");
+	ok(mv && mv->a0 == 6 && mv->a1 == 0, "early_moved says 6 records, 0 lost");
+	ht_test_port_len = 0;
+	ht_emit(HT_EV_PHASE_BEGIN, HT_PHASE_MM_INIT, 0);
+	is(ht_test_port_len, 0, "with rings up, ordinary records skip the doorbell");
 	is(dec.seq_lost, 0, "no gaps");
 	htr_area_close(&a);
 	free(area);
@@ -526,6 +532,13 @@ static void test_urgent(void)
 	htr_area_drain(&a, collect_rec, NULL);
 	ok(find(HT_EV_PANIC) && !strcmp(find(HT_EV_PANIC)->str, "Kernel panic - not syncing: VFS"),
 	   "panic in the ring too");
+	for (i = 0; i < 300; i++)
+		ht_emit(HT_EV_FUNC_ENTRY, i, 0);
+	ht_test_cpu = 0;
+	ht_test_hc_count = 0;
+	ht_emit_urgent(HT_EV_BOOT_DONE, 0, 0, NULL);
+	ok(ht_test_hc_count == 1 && ht_info_seq(ht_test_hc[0].a[1]) == 4 + 300,
+	   "full ring: the doorbell copy still carries the right seq");
 	htr_area_close(&a);
 	free(area);
 }
@@ -578,11 +591,11 @@ static void test_orphans_and_nesting(void)
 	is(c->orphan_lost, 4, "CPU 5 has no ring: 1 + 3 records counted as orphans");
 	ht_test_cpu = 200;
 	ht_emit(HT_EV_FUNC_ENTRY, 1, 0);
-	is(c->orphan_lost, 4, "CPU beyond HT_MAX_CPUS is ignored without touching state");
+	is(c->orphan_lost, 5, "CPU beyond HT_MAX_CPUS: counted, per-CPU state untouched");
 	ht_test_cpu = 1;
 	ht.cpu[1].busy = 1;
 	ht_emit(HT_EV_FUNC_ENTRY, 1, 0);
-	ok(c->orphan_lost == 5 && ring_of(area, 1)->head == 0,
+	ok(c->orphan_lost == 6 && ring_of(area, 1)->head == 0,
 	   "a write nested into another on its CPU is dropped and counted");
 	ht.cpu[1].busy = 0;
 	ht_emit(HT_EV_FUNC_ENTRY, 1, 0);

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Writes seed inputs for fuzz_reader with the real guest library: a guest
+ * memory image with a populated control area, one holding only an early
+ * buffer, and a port-style record stream.  Usage: make_seeds DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ht_internal.h"
+
+/* put() - write @len bytes after a mode byte to DIR/NAME */
+static int put(const char *dir, const char *name, unsigned char mode,
+	       const void *p, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	err = fwrite(&mode, 1, 1, f) != 1 || fwrite(p, 1, len, f) != len;
+	err |= fclose(f) != 0;
+	if (err)
+		perror(path);
+	return err ? -1 : 0;
+}
+
+/* emit_some() - a few events of each shape */
+static void emit_some(void)
+{
+	ht_emit(HT_EV_START_KERNEL, 0, 0);
+	ht_emit(HT_EV_INITCALL_BEGIN, 0xffffffff81000000ULL, 6);
+	ht_emit(HT_EV_INITCALL_END, 0xffffffff81000000ULL, 0);
+	ht_emit_str(HT_EV_PANIC, 0, 1, "Kernel panic - not syncing: seed");
+}
+
+/* main() - write the three seeds */
+int main(int argc, char **argv)
+{
+	unsigned char *img;
+	size_t size = 64 * 1024;
+	__u64 need;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	img = aligned_alloc(64, size);
+	memset(img, 0, size);
+	/* early-only image: the early buffer copied into "RAM" at 4 KiB */
+	emit_some();
+	memcpy(img + 4096, &ht_early_buf, sizeof(ht_early_buf));
+	if (put(argv[1], "early.bin", 0, img, 4096 + sizeof(ht_early_buf)))
+		return 1;
+	/* area image: 2 rings of 256 records at 8 KiB, early buffer moved */
+	memset(img, 0, size);
+	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
+	need = ht_area_size(2, 256);
+	if (ht_rings_init(img + 8192, 8192, need, 2, 256))
+		return 1;
+	emit_some();
+	ht_test_cpu = 1;
+	emit_some();
+	if (put(argv[1], "area.bin", 0, img, 8192 + need))
+		return 1;
+	/* port stream, after the byte that picks the decoder's CPU count */
+	ht_setup(HT_MODE_PORT, HT_HV_OTHER, 0);
+	ht_test_port_len = 1;
+	ht_test_port_buf[0] = 1;
+	emit_some();
+	return put(argv[1], "stream.bin", 1, ht_test_port_buf, ht_test_port_len) ? 1 : 0;
+}
