@@ -16,6 +16,7 @@
  */
 struct ht_state ht = {
 	.bulk = &ht_shmem_transport,
+	.fast = 1,
 	.batch = HT_DEFAULT_BATCH,
 	.mode = HT_MODE_AUTO,
 };
@@ -139,7 +140,7 @@ static void ht_early_drain_to(const struct ht_transport *t)
 		t->send(&e->rec[i], 1);
 	/* the boot CPU's numbering goes on where the early buffer's stopped */
 	if (cpu < HT_MAX_CPUS)
-		ht.cpu[cpu].seq = (__u32)(e->count + e->lost);
+		ht_set_seq(&ht.cpu[cpu], cpu, (__u32)(e->count + e->lost));
 	ht_store_release(&e->state, HT_EARLY_MOVED);
 }
 
@@ -159,6 +160,11 @@ static void ht_early_drain_to(const struct ht_transport *t)
 int ht_setup(enum ht_mode mode, enum ht_hv hv, int amd)
 {
 	const struct ht_transport *doorbell = NULL;
+	unsigned int i;
+
+	/* every CPU's records carry its number from the first one on */
+	for (i = 0; i < HT_MAX_CPUS; i++)
+		ht_set_seq(&ht.cpu[i], i, ht_info_seq(ht.cpu[i].stamp));
 
 	if (hv == HT_HV_KVM)
 		doorbell = &ht_hypercall_transport;
@@ -191,6 +197,7 @@ int ht_setup(enum ht_mode mode, enum ht_hv hv, int amd)
 	default:
 		return -1;
 	}
+	ht.fast = ht.bulk == &ht_shmem_transport;
 	ht.doorbell = doorbell;
 	ht.amd = amd;
 	ht.mode = mode;
@@ -274,17 +281,12 @@ static void ht_write_slow(const struct ht_transport *t, struct ht_cpu *c,
 		ht.doorbell->send(rec, n);
 }
 
-/**
- * ht_emit() - record one event
- * @type: enum ht_event_type
- * @a0:   first argument word
- * @a1:   second argument word
- *
- * Safe from any context.  Never blocks, never fails: a record that cannot
- * be stored is counted as lost, including one from an NMI that interrupts
- * another write on the same CPU.
+/*
+ * ht_emit_slow() - every case ht_emit() does not handle inline: another
+ * transport, no ring yet, a full ring, a nested write, a CPU out of range
  */
-void ht_emit(unsigned int type, __u64 a0, __u64 a1)
+static __attribute__((noinline)) void ht_emit_slow(unsigned int type,
+						   __u64 a0, __u64 a1)
 {
 	const struct ht_transport *t = ht.bulk;
 	struct ht_record rec;
@@ -292,7 +294,7 @@ void ht_emit(unsigned int type, __u64 a0, __u64 a1)
 	struct ht_cpu *c;
 	unsigned int cpu;
 
-	if (unlikely(!t))
+	if (!t)
 		return;
 	flags = ht_plat_irq_save();
 	cpu = ht_plat_cpu();
@@ -311,14 +313,69 @@ void ht_emit(unsigned int type, __u64 a0, __u64 a1)
 	rec.info = ht_info(type, 0, 0, 0);
 	rec.a0 = a0;
 	rec.a1 = a1;
-	if (likely(t == &ht_shmem_transport && c->slots))
-		ht_ring_write(c, cpu, &rec, 1);
+	if (t == &ht_shmem_transport && c->slots)
+		ht_ring_write(c, &rec, 1);
 	else
 		ht_write_slow(t, c, cpu, &rec, 1, false);
 	ht_barrier();
 	c->busy = 0;
 out_restore:
 	ht_plat_irq_restore(flags);
+}
+
+/**
+ * ht_emit() - record one event
+ * @type: enum ht_event_type
+ * @a0:   first argument word
+ * @a1:   second argument word
+ *
+ * Safe from any context.  Never blocks, never fails: a record that cannot
+ * be stored is counted as lost, including one from an NMI that interrupts
+ * another write on the same CPU.
+ *
+ * The common case (shmem ring with room) is written out here so that it
+ * compiles to a leaf function of a few dozen instructions; the same ring
+ * protocol as ht_ring_write(), see ht_shmem.c.
+ */
+void ht_emit(unsigned int type, __u64 a0, __u64 a1)
+{
+	struct ht_record *r;
+	unsigned long flags;
+	struct ht_cpu *c;
+	__u64 head;
+	unsigned int cpu;
+
+	if (unlikely(!ht.fast))
+		goto slow;
+	flags = ht_plat_irq_save();
+	cpu = ht_plat_cpu();
+	if (unlikely(cpu >= HT_MAX_CPUS))
+		goto slow_restore;
+	c = &ht.cpu[cpu];
+	head = c->head;
+	/* no ring yet, or it looks full: limit is 0 or reached */
+	if (unlikely(head >= c->limit || c->busy))
+		goto slow_restore;
+	c->busy = 1;
+	ht_barrier();
+	r = &c->slots[head & c->mask];
+	r->a0 = a0;
+	r->a1 = a1;
+	r->info = (type & HT_TYPE_MASK) | c->stamp;
+	c->seq++;
+	r->tsc = ht_plat_clock();
+	/* release: the slot is visible to the host no later than the head */
+	ht_store_release(&c->hdr->head, head + 1);
+	c->head = head + 1;
+	ht_barrier();
+	c->busy = 0;
+	ht_plat_irq_restore(flags);
+	return;
+
+slow_restore:
+	ht_plat_irq_restore(flags);
+slow:
+	ht_emit_slow(type, a0, a1);
 }
 
 /* ht_emit_records() - stamp and write a head record plus its string, optionally ring the doorbell */

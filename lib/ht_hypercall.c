@@ -22,7 +22,8 @@ static void ht_hypercall_send(const struct ht_record *rec, unsigned int n)
 static void ht_hypercall_write(struct ht_cpu *c, unsigned int cpu,
 			       struct ht_record *rec, unsigned int n)
 {
-	ht_stamp(c, cpu, rec, n);
+	(void)cpu;	/* the stamp already carries it */
+	ht_stamp(c, rec, n);
 	ht_hypercall_send(rec, n);
 }
 

@@ -15,12 +15,14 @@
  * struct ht_cpu - guest-private state of one CPU
  * @hdr:        this CPU's ring header in the shared area, NULL before rings
  * @slots:      this CPU's ring slots
- * @mask:       ring_records - 1
  * @head:       private copy of hdr->head: the host cannot rewind us
+ * @limit:      head may grow up to this (a validated tail + ring size) before
+ *              hdr->tail is read again; 0 while there is no ring
  * @lost:       private copy of hdr->lost
- * @tail_cache: hdr->tail as last read; refreshed only when the ring looks full
  * @kicked:     head at the last batch hypercall
- * @seq:        sequence number of the next record this CPU emits
+ * @stamp:      the cpu and seq bits of the next record's info word, ready
+ *              to be or-ed in; @seq is its top half (x86 is little-endian)
+ * @mask:       ring_records - 1
  * @busy:       a write is in progress (an NMI nesting into it is dropped)
  *
  * Only the owning CPU touches its entry, with local interrupts masked, so
@@ -30,12 +32,18 @@
 struct ht_cpu {
 	struct ht_ring_hdr *hdr;
 	struct ht_record *slots;
-	__u64 mask;
 	__u64 head;
+	__u64 limit;
 	__u64 lost;
-	__u64 tail_cache;
 	__u64 kicked;
-	__u32 seq;
+	union {
+		__u64 stamp;
+		struct {
+			__u32 stamp_cpu;
+			__u32 seq;
+		};
+	};
+	__u32 mask;
 	__u32 busy;
 } __aligned(HT_CACHELINE);
 
@@ -56,6 +64,7 @@ struct ht_transport {
 /**
  * struct ht_state - the library's global state
  * @bulk:     where ordinary records go; NULL when tracing is off
+ * @fast:     @bulk is the shmem transport: ht_emit() may take its fast path
  * @doorbell: where urgent records go as well (port or hypercall); may be NULL
  * @ctl:      the control area once ht_rings_init() ran
  * @nr_cpus:  rings in @ctl
@@ -66,6 +75,7 @@ struct ht_transport {
  */
 struct ht_state {
 	const struct ht_transport *bulk;
+	int fast;
 	const struct ht_transport *doorbell;
 	struct ht_ctl *ctl;
 	unsigned int nr_cpus;
@@ -75,21 +85,31 @@ struct ht_state {
 	struct ht_cpu cpu[HT_MAX_CPUS];
 };
 
+_Static_assert(sizeof(struct ht_cpu) == HT_CACHELINE, "one line per CPU");
+
 extern struct ht_state ht;
 extern const struct ht_transport ht_shmem_transport;
 extern const struct ht_transport ht_batch_transport;
 extern const struct ht_transport ht_port_transport;
 extern const struct ht_transport ht_hypercall_transport;
 
+#define HT_SEQ_ONE	(1ULL << HT_SEQ_SHIFT)
+
 /* ht_stamp() - give @n records this CPU's number and its next sequence numbers */
-static inline void ht_stamp(struct ht_cpu *c, unsigned int cpu,
-			    struct ht_record *rec, unsigned int n)
+static inline void ht_stamp(struct ht_cpu *c, struct ht_record *rec,
+			    unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		rec[i].info |= ht_info(0, 0, cpu, c->seq + i);
-	c->seq += n;
+		rec[i].info |= c->stamp + i * HT_SEQ_ONE;
+	c->stamp += n * HT_SEQ_ONE;
+}
+
+/* ht_set_seq() - make @seq the next sequence number of CPU @cpu */
+static inline void ht_set_seq(struct ht_cpu *c, unsigned int cpu, __u32 seq)
+{
+	c->stamp = ht_info(0, 0, cpu, seq);
 }
 
 /*
@@ -101,31 +121,29 @@ static inline void ht_stamp(struct ht_cpu *c, unsigned int cpu,
  * Inlined into ht_emit() so that the common single-record case costs a few
  * dozen instructions and no call.
  */
-static inline void ht_ring_write(struct ht_cpu *c, unsigned int cpu,
-				 struct ht_record *rec, unsigned int n)
+static inline void ht_ring_write(struct ht_cpu *c, struct ht_record *rec,
+				 unsigned int n)
 {
-	__u64 head = c->head;
-	__u32 seq = c->seq;
+	__u64 head = c->head, tail;
 	unsigned int i;
 
-	c->seq = seq + n;
 	/* stamped even when lost: a doorbell copy must carry cpu and seq */
-	for (i = 0; i < n; i++)
-		rec[i].info |= ht_info(0, 0, cpu, seq + i);
-	if (unlikely(head + n - c->tail_cache > c->mask + 1)) {
+	ht_stamp(c, rec, n);
+	if (unlikely(head + n > c->limit)) {
 		/*
 		 * Acquire: pairs with the host's store-release of tail.  The
 		 * host's loads from the slots it freed happen before our
 		 * stores below overwrite them.
 		 */
-		c->tail_cache = ht_load_acquire(&c->hdr->tail);
-		/* also catches a host tail ahead of our head: never trusted */
-		if (head + n - c->tail_cache > c->mask + 1) {
+		tail = ht_load_acquire(&c->hdr->tail);
+		/* a tail ahead of head, or a ring behind, is never trusted */
+		if (tail > head || head + n - tail > c->mask + 1) {
 			c->lost += n;
 			/* a counter the host samples; no ordering needed */
 			ht_write_once(&c->hdr->lost, c->lost);
 			return;
 		}
+		c->limit = tail + c->mask + 1;
 	}
 	for (i = 0; i < n; i++)
 		c->slots[(head + i) & c->mask] = rec[i];

@@ -25,7 +25,8 @@ static void ht_port_send(const struct ht_record *rec, unsigned int n)
 static void ht_port_write(struct ht_cpu *c, unsigned int cpu,
 			  struct ht_record *rec, unsigned int n)
 {
-	ht_stamp(c, cpu, rec, n);
+	(void)cpu;	/* the stamp already carries it */
+	ht_stamp(c, rec, n);
 	ht_port_send(rec, n);
 }
 

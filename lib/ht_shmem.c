@@ -11,11 +11,12 @@
  *
  *   guest (producer, one per ring)       host (consumer, one per ring)
  *   ------------------------------       ------------------------------
- *   if head + n - tail_cache > size:     h = load_acquire(&hdr->head)   (B)
- *       tail_cache =                     check h - tail <= size, else
- *           load_acquire(&hdr->tail) (A)     the guest is broken: resync
- *       still full: lost += n, return    copy slots tail .. h-1
- *   store slots head .. head+n-1         store_release(&hdr->tail, h)   (D)
+ *   if head + n > limit:                 h = load_acquire(&hdr->head)   (B)
+ *       t = load_acquire(&hdr->tail) (A) check h - tail <= size, else
+ *       t > head or head + n - t > size:     the guest is broken: resync
+ *           lost += n, return            copy slots tail .. h-1
+ *       limit = t + size                 store_release(&hdr->tail, h)   (D)
+ *   store slots head .. head+n-1
  *   store_release(&hdr->head, head+n) (C)
  *
  * (C) pairs with (B): a host that sees the new head sees the slot contents.
@@ -73,7 +74,7 @@ static void ht_move_early(struct ht_cpu *c, unsigned int cpu)
 	}
 	c->head = i;
 	c->lost = e->lost + (count - i);
-	c->seq = (__u32)(count + e->lost);
+	ht_set_seq(c, cpu, (__u32)(count + e->lost));
 	ht_write_once(&c->hdr->lost, c->lost);
 	/* release: records in the slots before head, as for any write */
 	ht_store_release(&c->hdr->head, c->head);
@@ -139,11 +140,12 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 		c->mask = ring_records - 1;
 		c->head = 0;
 		c->lost = 0;
-		c->tail_cache = 0;
 		c->kicked = 0;
-		c->seq = 0;
-		/* last: ht_emit() takes the ring path once slots is set */
+		ht_set_seq(c, i, 0);
 		c->slots = (struct ht_record *)(hdr + 1);
+		/* last: ht_emit()'s fast path is taken once limit is set */
+		ht_barrier();
+		c->limit = ring_records;
 	}
 	early_count = ht_early_buf.count;
 	early_lost = ht_early_buf.lost;
@@ -179,10 +181,14 @@ void ht_rings_stop(void)
 {
 	unsigned int i;
 
-	if (ht.bulk == &ht_shmem_transport || ht.bulk == &ht_batch_transport)
+	if (ht.bulk == &ht_shmem_transport || ht.bulk == &ht_batch_transport) {
 		ht.bulk = NULL;
-	for (i = 0; i < ht.nr_cpus; i++)
+		ht.fast = 0;
+	}
+	for (i = 0; i < ht.nr_cpus; i++) {
+		ht.cpu[i].limit = 0;
 		ht.cpu[i].slots = NULL;
+	}
 	ht.ctl = NULL;
 	ht.nr_cpus = 0;
 }
@@ -230,8 +236,9 @@ void ht_set_kaslr(__u64 virt_offset, __u64 phys_offset)
 void ht_shmem_write(struct ht_cpu *c, unsigned int cpu, struct ht_record *rec,
 		    unsigned int n)
 {
+	(void)cpu;	/* the stamp already carries it */
 	if (likely(c->slots)) {
-		ht_ring_write(c, cpu, rec, n);
+		ht_ring_write(c, rec, n);
 		return;
 	}
 	if (!ht.ctl) {

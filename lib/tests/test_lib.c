@@ -22,6 +22,7 @@ static void reset(void)
 {
 	memset(&ht, 0, sizeof(ht));
 	ht.bulk = &ht_shmem_transport;
+	ht.fast = 1;
 	ht.batch = HT_DEFAULT_BATCH;
 	ht.mode = HT_MODE_AUTO;
 	memset(&ht_early_buf, 0, sizeof(ht_early_buf));

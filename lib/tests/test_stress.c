@@ -159,6 +159,7 @@ static void reset_lib(void)
 {
 	memset(&ht, 0, sizeof(ht));
 	ht.bulk = &ht_shmem_transport;
+	ht.fast = 1;
 	ht.batch = HT_DEFAULT_BATCH;
 	ht_early_buf.count = 0;
 	ht_early_buf.lost = 0;
