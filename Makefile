@@ -149,17 +149,6 @@ $(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS)
 
-# ---- check -------------------------------------------------------------------
-
-check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
-	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib"
-	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t \
-		tools/tests/*.t
-
-check-asan: $(TESTS_ASAN)
-	$(Q)prove --exec '' -f $(TESTS_ASAN)
-
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
 $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(TEST_DEPS)
@@ -170,6 +159,17 @@ $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(TEST_DEPS)
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 	@mkdir -p $(@D)
 	$(Q)$< $(@D) && touch $@
+
+# ---- check -------------------------------------------------------------------
+
+check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
+	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib"
+	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
+		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t \
+		tools/tests/*.t
+
+check-asan: $(TESTS_ASAN)
+	$(Q)prove --exec '' -f $(TESTS_ASAN)
 
 fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus
