@@ -438,9 +438,10 @@ void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s)
  * @s:    string or NULL
  *
  * Goes through the bulk transport like any record, and when the bulk
- * transport is a ring, also through the doorbell (port or hypercall) with
- * the same timestamp, CPU and sequence number, even when the ring had no
- * room for it.
+ * transport is a ring (or the early buffer before it), also through the
+ * doorbell (port or hypercall) with the same timestamp, CPU and sequence
+ * number, even when the ring had no room for it.  (A CPU that has no ring
+ * sends its copy with sequence number 0; the ring copy counts as orphan.)
  */
 void ht_emit_urgent(unsigned int type, __u64 a0, __u64 a1, const char *s)
 {

@@ -23,7 +23,8 @@
  * @stamp:      the cpu and seq bits of the next record's info word, ready
  *              to be or-ed in; @seq is its top half (x86 is little-endian)
  * @mask:       ring_records - 1
- * @busy:       a write is in progress (an NMI nesting into it is dropped)
+ * @busy:       a write is in progress (an NMI nesting into it is dropped
+ *              and counted)
  *
  * Only the owning CPU touches its entry, with local interrupts masked, so
  * nothing here needs atomics; what the host reads is published through

@@ -35,8 +35,9 @@
  *
  * Interrupts are masked around a write by the caller; an NMI that nests
  * into a write on the same CPU is the one thing that can interleave: the
- * per-CPU busy flag catches it and the record is counted in orphan_lost
- * rather than tear the outer one.
+ * per-CPU busy flag catches it and the record is counted (orphan_lost, or
+ * the early buffer's lost before the rings exist) rather than tear the
+ * outer one.
  */
 #include "ht_internal.h"
 
@@ -94,7 +95,8 @@ static void ht_move_early(struct ht_cpu *c, unsigned int cpu)
  * the area (magic last) and announces it through the doorbell.  Call on the
  * boot CPU before secondary CPUs start.
  *
- * Return: 0 on success, -1 on a bad argument (the early buffer stays).
+ * Return: 0 on success, -1 on a bad argument or when the bulk transport is
+ * not a ring (off, port, hypercall); the early buffer then stays.
  */
 int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 		  unsigned int nr_cpus, unsigned int ring_records)
@@ -107,6 +109,8 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 	unsigned int i, cpu;
 	bool moved;
 
+	if (ht.bulk != &ht_shmem_transport && ht.bulk != &ht_batch_transport)
+		return -1;
 	if (!area || ((unsigned long)area & (HT_CACHELINE - 1)) ||
 	    !nr_cpus || nr_cpus > HT_MAX_CPUS || nr_cpus > HT_MAX_RINGS ||
 	    ring_records < HT_EARLY_RECORDS ||
@@ -151,8 +155,7 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 	early_lost = ht_early_buf.lost;
 	moved = false;
 	cpu = ht_plat_cpu();
-	if (cpu < nr_cpus && ht.bulk && !ht.bulk->send &&
-	    ht_early_buf.state == HT_EARLY_ACTIVE) {
+	if (cpu < nr_cpus && ht_early_buf.state == HT_EARLY_ACTIVE) {
 		ht_move_early(&ht.cpu[cpu], cpu);
 		moved = true;
 	}

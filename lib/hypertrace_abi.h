@@ -230,7 +230,9 @@ enum ht_shutdown_kind {
  * @kaslr_phys:   physical load offset of the kernel
  * @tsc_khz:      guest TSC frequency in kHz, 0 until calibrated
  * @early_phys:   guest-physical address of the early buffer, 0 if none
- * @orphan_lost:  records dropped because their CPU has no ring
+ * @orphan_lost:  records dropped outside the rings: a CPU without a ring
+ *                (or beyond the guest's limit), or a write nested into
+ *                another on the same CPU (NMI)
  * @reserved:     zero
  *
  * Ring i starts at @rings_offset + i * @ring_stride: a struct ht_ring_hdr
@@ -300,7 +302,9 @@ struct ht_ring_hdr {
  * @capacity: number of slots in @rec (HT_EARLY_RECORDS)
  * @count:    records stored, at most @capacity (stored with release)
  * @state:    HT_EARLY_ACTIVE, or HT_EARLY_MOVED once copied into the rings
- * @lost:     records dropped because @rec was full
+ *            or sent through the port or hypercall bulk transport
+ * @lost:     records dropped while this buffer was the only store: @rec
+ *            full, or dropped outside it (see ht_ctl.orphan_lost)
  * @reserved: zero
  * @rec:      the records
  */

@@ -166,7 +166,7 @@ int cmd_dump(int argc, char **argv)
 	struct htr_early early;
 	struct htr_area a;
 	int c, err, have_area = 0, have_early = 0, ret = EXIT_FAIL;
-	uint64_t lost = 0, orphans = 0, errors = 0;
+	uint64_t lost = 0, orphans = 0, errors = 0, gaps = 0, bad = 0;
 	size_t off = 0, i;
 
 	while ((c = getopt_long(argc, argv, "jeo:qh", opts, NULL)) != -1) {
@@ -223,12 +223,15 @@ int cmd_dump(int argc, char **argv)
 	}
 
 	if (have_early) {
-		if (htr_decoder_init(&d.dec, 1) != HTR_OK)
+		/* early records may come from any boot CPU number */
+		if (htr_decoder_init(&d.dec, HT_MAX_RINGS) != HTR_OK)
 			goto out_nomem;
 		for (i = 0; i < early.count; i++)
 			dump_rec(&d, &early.rec[i], 0);
 		flush_streams(&d);
 		lost += early.lost;
+		gaps += d.dec.seq_lost;
+		bad += d.dec.bad;
 		htr_decoder_free(&d.dec);
 	}
 	if (have_area) {
@@ -241,6 +244,8 @@ int cmd_dump(int argc, char **argv)
 			errors += a.rings[i].errors;
 		}
 		orphans = htr_area_orphans(&a);
+		gaps += d.dec.seq_lost;
+		bad += d.dec.bad;
 	}
 	if (d.failed)
 		goto out_nomem;
@@ -253,7 +258,7 @@ int cmd_dump(int argc, char **argv)
 		       ",\"orphan_records\":%" PRIu64 ",\"seq_gaps\":%" PRIu64
 		       ",\"bad_records\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
 		       ",\"rings\":%u,\"early_buffer\":\"%s\"}}\n",
-		       d.nr, lost, orphans, d.dec.seq_lost, d.dec.bad, errors,
+		       d.nr, lost, orphans, gaps, bad, errors,
 		       have_area ? a.ctl.nr_rings : 0,
 		       !have_early ? "moved" : early.state == HT_EARLY_ACTIVE ?
 		       "active" : "moved");
@@ -267,7 +272,7 @@ int cmd_dump(int argc, char **argv)
 				early.count);
 		fprintf(stderr, "%s: %zu events; lost %" PRIu64 " records (+%" PRIu64
 			" orphans); %" PRIu64 " bad records; %" PRIu64 " protocol errors\n",
-			prog, d.nr, lost, orphans, d.dec.bad, errors);
+			prog, d.nr, lost, orphans, bad, errors);
 	}
 	ret = EXIT_OK;
 	goto out_free;

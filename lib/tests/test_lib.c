@@ -620,6 +620,9 @@ static void test_rings_init_args(void)
 	ok(ht_rings_init(area, 0, size, HT_MAX_CPUS + 1, 512) == -1, "too many CPUs refused");
 	ok(((struct ht_ctl *)area)->magic == 0 && ht_early_buf.state == HT_EARLY_ACTIVE,
 	   "nothing published, early buffer still active");
+	ht_setup(HT_MODE_PORT, HT_HV_OTHER, 0);
+	ok(ht_rings_init(area, 0, size, 2, 512) == -1, "no rings when the bulk transport is the port");
+	ht_setup(HT_MODE_SHMEM, HT_HV_OTHER, 0);
 	ht_set_tsc_khz(2400000);
 	ok(ht_rings_init(area, 0x2000, size, 2, 512) == 0, "good geometry accepted");
 	ht_set_tsc_khz(2900000);
