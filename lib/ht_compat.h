@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Freestanding helpers for the Hypertrace guest library: memory ordering,
- * branch hints, alignment.  In the kernel the platform header maps these to
- * smp_store_release() and friends before this file is read.
+ * Freestanding helpers for the Hypertrace guest library outside the
+ * kernel: memory ordering, branch hints, alignment.  The kernel has its
+ * own (the kernel platform maps ht_load_acquire() and friends onto
+ * smp_load_acquire() and friends), so this file is not carried into it.
  */
 #ifndef _HT_COMPAT_H
 #define _HT_COMPAT_H
@@ -36,7 +37,7 @@
 
 #ifndef ht_barrier
 /* ht_barrier() - keep the compiler from moving memory accesses across */
-#define ht_barrier()		asm volatile("" : : : "memory")
+#define ht_barrier()		do { asm volatile("" : : : "memory"); } while (0)
 #endif
 
 #ifndef likely
@@ -44,10 +45,17 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #endif
 
+#ifndef noinline
+#define noinline	__attribute__((__noinline__))
+#endif
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #ifndef __aligned
 #define __aligned(x)	__attribute__((aligned(x)))
 #endif
 
-#define HT_CACHELINE	64
 
 #endif /* _HT_COMPAT_H */

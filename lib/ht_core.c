@@ -61,7 +61,7 @@ int ht_parse_mode(const char *s, enum ht_mode *mode)
 
 	if (!s)
 		return -1;
-	for (i = 0; i < sizeof(ht_mode_names) / sizeof(ht_mode_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ht_mode_names); i++) {
 		if (ht_streq(s, ht_mode_names[i])) {
 			*mode = (enum ht_mode)i;
 			return 0;
@@ -78,7 +78,7 @@ int ht_parse_mode(const char *s, enum ht_mode *mode)
  */
 const char *ht_mode_name(enum ht_mode mode)
 {
-	if ((unsigned int)mode >= sizeof(ht_mode_names) / sizeof(ht_mode_names[0]))
+	if ((unsigned int)mode >= ARRAY_SIZE(ht_mode_names))
 		return "?";
 	return ht_mode_names[mode];
 }
@@ -285,8 +285,7 @@ static void ht_write_slow(const struct ht_transport *t, struct ht_cpu *c,
  * ht_emit_slow() - every case ht_emit() does not handle inline: another
  * transport, no ring yet, a full ring, a nested write, a CPU out of range
  */
-static __attribute__((noinline)) void ht_emit_slow(unsigned int type,
-						   __u64 a0, __u64 a1)
+static noinline void ht_emit_slow(unsigned int type, __u64 a0, __u64 a1)
 {
 	const struct ht_transport *t = ht.bulk;
 	struct ht_record rec;
@@ -378,7 +377,7 @@ slow:
 	ht_emit_slow(type, a0, a1);
 }
 
-/* ht_emit_records() - stamp and write a head record plus its string, optionally ring the doorbell */
+/* ht_emit_records() - write a head record and its string, maybe to the doorbell too */
 static void ht_emit_records(unsigned int type, __u64 a0, __u64 a1,
 			    const char *s, bool urgent)
 {
@@ -483,23 +482,40 @@ void ht_early_write(struct ht_early *e, unsigned int cpu, struct ht_record *rec,
 }
 
 /**
- * ht_early_record() - record an event into an early buffer, nothing else
- * @e:    the early buffer, as the caller can address it (startup_64 runs
- *        before the kernel's virtual mapping and passes a fixed-up pointer)
+ * ht_early_record_tsc() - record an event that happened at @tsc into an
+ * early buffer, nothing else
+ * @e:    the early buffer
+ * @tsc:  when it happened (the kernel's entry code reads the TSC before it
+ *        can call anything and records the event later)
  * @type: enum ht_event_type
  * @a0:   first argument word
  * @a1:   second argument word
  *
- * Touches no global state: callable from the kernel's first instruction
- * onwards, with interrupts off, before .bss is cleared.
+ * Touches no global state: usable with interrupts off, before .bss is
+ * cleared, on the boot CPU.
  */
-void ht_early_record(struct ht_early *e, unsigned int type, __u64 a0, __u64 a1)
+void ht_early_record_tsc(struct ht_early *e, __u64 tsc, unsigned int type,
+			 __u64 a0, __u64 a1)
 {
 	struct ht_record rec;
 
-	rec.tsc = ht_plat_clock();
+	rec.tsc = tsc;
 	rec.info = ht_info(type, 0, 0, 0);
 	rec.a0 = a0;
 	rec.a1 = a1;
 	ht_early_write(e, 0, &rec, 1);
+}
+
+/**
+ * ht_early_record() - record an event into an early buffer, nothing else
+ * @e:    the early buffer
+ * @type: enum ht_event_type
+ * @a0:   first argument word
+ * @a1:   second argument word
+ *
+ * As ht_early_record_tsc(), stamped with the clock now.
+ */
+void ht_early_record(struct ht_early *e, unsigned int type, __u64 a0, __u64 a1)
+{
+	ht_early_record_tsc(e, ht_plat_clock(), type, a0, a1);
 }

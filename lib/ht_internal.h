@@ -5,11 +5,20 @@
 #ifndef _HT_INTERNAL_H
 #define _HT_INTERNAL_H
 
+#ifdef __KERNEL__
+#include <linux/hypertrace.h>	/* lib/hypertrace.h, installed */
+#include "ht_platform.h"
+#else
 #include "hypertrace.h"
+#include "ht_platform.h"
+#include "ht_compat.h"
+#endif
 
 #ifndef HT_MAX_CPUS
 #define HT_MAX_CPUS	64
 #endif
+
+#define HT_CACHELINE	64	/* x86 */
 
 /**
  * struct ht_cpu - guest-private state of one CPU
@@ -21,7 +30,10 @@
  * @lost:       private copy of hdr->lost
  * @kicked:     head at the last batch hypercall
  * @stamp:      the cpu and seq bits of the next record's info word, ready
- *              to be or-ed in; @seq is its top half (x86 is little-endian)
+ *              to be or-ed in (x86 is little-endian, so the next two
+ *              fields are its halves)
+ * @stamp_cpu:  the low half of @stamp: the cpu bits
+ * @seq:        the high half of @stamp: the next sequence number
  * @mask:       ring_records - 1
  * @busy:       a write is in progress (an NMI nesting into it is dropped
  *              and counted)

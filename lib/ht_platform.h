@@ -18,8 +18,9 @@
  *   ht_plat_irq_restore(f)     restore what ht_plat_irq_save() returned
  *   ht_plat_clock()            the record timestamp (guest TSC)
  *   ht_plat_virt_to_phys(p)    guest-physical address of a pointer
- *   ht_plat_doorbell_lock()    serialize multi-frame port writes across CPUs
- *   ht_plat_doorbell_unlock()
+ *   ht_plat_doorbell_lock()    serialize multi-frame port writes across CPUs;
+ *                              returns whether it got the lock
+ *   ht_plat_doorbell_unlock(l) release it if l says it was taken
  *   ht_arch_outsb(port, p, n)  rep outsb
  *   ht_arch_hypercall(amd, nr, a0, a1, a2, a3)  vmcall / vmmcall
  *   ht_arch_cpuid(leaf, regs)  cpuid into regs[4] = eax, ebx, ecx, edx
@@ -72,13 +73,15 @@ static inline __u64 ht_plat_virt_to_phys(const void *p)
 }
 
 /* ht_plat_doorbell_lock() - one CPU: nothing to serialize against */
-static inline void ht_plat_doorbell_lock(void)
+static inline int ht_plat_doorbell_lock(void)
 {
+	return 1;
 }
 
 /* ht_plat_doorbell_unlock() - counterpart of ht_plat_doorbell_lock() */
-static inline void ht_plat_doorbell_unlock(void)
+static inline void ht_plat_doorbell_unlock(int locked)
 {
+	(void)locked;
 }
 
 #endif /* HT_PLATFORM_HEADER */

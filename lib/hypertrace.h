@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Hypertrace guest library: the interface the kernel (and the decompressor,
- * and bare-metal tests) call.  Record layout and event types are in
- * hypertrace_abi.h; Documentation/abi.rst describes them.
+ * Hypertrace guest library: the interface the kernel (and bare-metal
+ * tests) call.  Record layout and event types are in hypertrace_abi.h;
+ * Documentation/abi.rst describes them.
+ *
+ * Inside the kernel this header also carries the hooks that instrumented
+ * kernel code calls (see the end of the file).
  */
 #ifndef _HYPERTRACE_H
 #define _HYPERTRACE_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <uapi/linux/hypertrace.h>	/* lib/hypertrace_abi.h, installed */
+#else
 #include "hypertrace_abi.h"
-#include "ht_platform.h"
-#include "ht_compat.h"
+#endif
 
 /* Transport modes, as chosen by the hypertrace= boot parameter. */
 enum ht_mode {
@@ -53,6 +59,104 @@ void ht_flush(void);
 
 void ht_early_record(struct ht_early *e, unsigned int type, __u64 a0,
 		     __u64 a1);
+void ht_early_record_tsc(struct ht_early *e, __u64 tsc, unsigned int type,
+			 __u64 a0, __u64 a1);
 extern struct ht_early ht_early_buf;
+
+#ifdef __KERNEL__
+/*
+ * Kernel hooks.  Instrumented code calls the inline wrappers below; each
+ * costs one patched-out branch when tracing is off (hypertrace=off) and
+ * nothing at all without CONFIG_HYPERTRACE.
+ */
+#include <linux/jump_label.h>
+
+#ifdef CONFIG_HYPERTRACE
+DECLARE_STATIC_KEY_TRUE(hypertrace_key);
+
+/* hypertrace_on() - tracing is on; a patched-out branch when it is off */
+static __always_inline bool hypertrace_on(void)
+{
+	return static_branch_likely(&hypertrace_key);
+}
+
+void hypertrace_init_rings(void);
+#else
+/* hypertrace_on() - never, without CONFIG_HYPERTRACE */
+static __always_inline bool hypertrace_on(void)
+{
+	return false;
+}
+
+/* hypertrace_init_rings() - nothing to set up without CONFIG_HYPERTRACE */
+static inline void hypertrace_init_rings(void)
+{
+}
+#endif /* CONFIG_HYPERTRACE */
+
+void __hypertrace_level(bool begin, unsigned int level);
+void __hypertrace_initcall_begin(void *fn);
+void __hypertrace_initcall_end(void *fn, int ret);
+void __hypertrace_panic(const char *msg);
+void __hypertrace_selftest(void *fn);
+
+/* hypertrace() - record one event if tracing is on */
+static __always_inline void hypertrace(unsigned int type, u64 a0, u64 a1)
+{
+	if (hypertrace_on())
+		ht_emit(type, a0, a1);
+}
+
+/* hypertrace_str() - record one event with a string if tracing is on */
+static __always_inline void hypertrace_str(unsigned int type, u64 a0, u64 a1,
+					   const char *s)
+{
+	if (hypertrace_on())
+		ht_emit_str(type, a0, a1, s);
+}
+
+/* hypertrace_urgent() - record an event the host must learn at once */
+static __always_inline void hypertrace_urgent(unsigned int type, u64 a0,
+					      u64 a1, const char *s)
+{
+	if (hypertrace_on())
+		ht_emit_urgent(type, a0, a1, s);
+}
+
+/* hypertrace_phase() - record the beginning or end of a boot phase */
+static __always_inline void hypertrace_phase(bool begin, enum ht_phase phase)
+{
+	hypertrace(begin ? HT_EV_PHASE_BEGIN : HT_EV_PHASE_END, phase, 0);
+}
+
+/* hypertrace_level() - record the beginning or end of a boot level */
+static __always_inline void hypertrace_level(bool begin, unsigned int level)
+{
+	if (hypertrace_on())
+		__hypertrace_level(begin, level);
+}
+
+/* hypertrace_initcall_begin() - an initcall (or module init) starts */
+static __always_inline void hypertrace_initcall_begin(void *fn)
+{
+	if (hypertrace_on())
+		__hypertrace_initcall_begin(fn);
+}
+
+/* hypertrace_initcall_end() - an initcall returned @ret */
+static __always_inline void hypertrace_initcall_end(void *fn, int ret)
+{
+	if (hypertrace_on())
+		__hypertrace_initcall_end(fn, ret);
+}
+
+/* hypertrace_panic() - the kernel panics with message @msg */
+static __always_inline void hypertrace_panic(const char *msg)
+{
+	if (hypertrace_on())
+		__hypertrace_panic(msg);
+}
+
+#endif /* __KERNEL__ */
 
 #endif /* _HYPERTRACE_H */

@@ -123,12 +123,12 @@ enum ht_event_type {
 	HT_EV_SETUP_ENTRY	= 0x100, /* real-mode setup: first code */
 	HT_EV_DECOMP_BEGIN	= 0x101, /* a0 input size, a1 output size */
 	HT_EV_DECOMP_END	= 0x102, /* kernel extracted */
-	HT_EV_KERNEL_ENTRY	= 0x103, /* startup_64; a0 phys load addr */
+	HT_EV_KERNEL_ENTRY	= 0x103, /* startup_64; a0 phys addr of _text */
 	HT_EV_START_KERNEL	= 0x104,
 	HT_EV_PHASE_BEGIN	= 0x105, /* a0 enum ht_phase */
 	HT_EV_PHASE_END		= 0x106, /* a0 enum ht_phase */
 	HT_EV_RUN_INIT		= 0x107, /* a0 ret; string: init path */
-	HT_EV_USER_MARKER	= 0x108, /* a0 user value; string: label */
+	HT_EV_USER_MARKER	= 0x108, /* a0 writer's pid; string: label */
 	HT_EV_BOOT_DONE		= 0x109, /* end of kernel boot */
 
 	/* boot levels, initcalls, async work */
@@ -164,8 +164,10 @@ enum ht_event_type {
 	HT_EV_HOST_LAST		= 0xfff,
 };
 
-/* Phases: start_kernel(), kernel_init() in HT_EV_PHASE_*, shutdown in
- * HT_EV_SHUTDOWN_PHASE_*. */
+/*
+ * Phases: start_kernel() and kernel_init() in HT_EV_PHASE_*, shutdown in
+ * HT_EV_SHUTDOWN_PHASE_*.
+ */
 enum ht_phase {
 	HT_PHASE_SETUP_ARCH	= 1,
 	HT_PHASE_MM_INIT	= 2,

@@ -69,16 +69,18 @@ static inline __u64 ht_plat_virt_to_phys(const void *p)
 }
 
 /* ht_plat_doorbell_lock() - spin lock, as the kernel platform would */
-static inline void ht_plat_doorbell_lock(void)
+static inline int ht_plat_doorbell_lock(void)
 {
 	while (__atomic_exchange_n(&ht_test_lock, 1, __ATOMIC_ACQUIRE))
 		;
+	return 1;
 }
 
 /* ht_plat_doorbell_unlock() - release ht_plat_doorbell_lock() */
-static inline void ht_plat_doorbell_unlock(void)
+static inline void ht_plat_doorbell_unlock(int locked)
 {
-	__atomic_store_n(&ht_test_lock, 0, __ATOMIC_RELEASE);
+	if (locked)
+		__atomic_store_n(&ht_test_lock, 0, __ATOMIC_RELEASE);
 }
 
 void ht_arch_outsb(__u16 port, const void *buf, unsigned long len);
