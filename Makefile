@@ -3,10 +3,14 @@
 # Hypertrace top-level build.
 #
 #   make               build everything into build/ (host binaries in build/bin/)
-#   make check         every test (plain and ASan+UBSan), fuzz smoke, freestanding check
+#   make check         every test (plain and ASan+UBSan), fuzz smoke, freestanding check,
+#                      and the patched kernel booted under QEMU (builds it first)
+#   make check-series  each kernel patch builds on its own; checkpatch (slow)
 #   make bench         benchmarks, with the commands that produced each figure
 #   make fuzz          a long libFuzzer run (FUZZ_SECONDS=600)
 #   make deps          install the Debian packages the project needs (root)
+#   make kernel        patch and build a kernel (KSRC=your tree, default Debian's 6.1)
+#   make initramfs     the test initramfs (build/initramfs.cpio.gz)
 #   make clean
 #
 # V=1 shows the commands.
@@ -51,7 +55,7 @@ TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
 BINS	    := $(B)/bin/hypertrace
 
-.PHONY: all check check-asan fuzz bench deps clean
+.PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs
 .SUFFIXES:
 
 all: $(BINS) $(TESTS)
@@ -163,11 +167,15 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
-	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib"
+check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs
+	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
 		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
-		tools/tests/*.t
+		tools/tests/*.t tests/boot/*.t
+
+# every patch of the series builds on its own; checkpatch --strict (slow)
+check-series:
+	$(Q)scripts/check-series.sh
 
 check-asan: $(TESTS_ASAN)
 	$(Q)prove --exec '' -f $(TESTS_ASAN)
@@ -190,6 +198,20 @@ bench: $(B)/bench/bench_emit
 
 deps:
 	scripts/install-deps.sh
+
+# ---- the patched kernel and the test initramfs -------------------------------
+
+KSRC ?=
+
+kernel:
+	$(Q)scripts/build-kernel.sh $(KSRC)
+
+initramfs: $(B)/initramfs.cpio.gz
+
+$(B)/initramfs.cpio.gz: initramfs/init.c initramfs/mkinitramfs.sh
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)initramfs/mkinitramfs.sh $@
 
 clean:
 	rm -rf $(B)

@@ -16,9 +16,10 @@ static void ht_port_send(const struct ht_record *rec, unsigned int n)
 	 * would interleave bytes.  The lock keeps a head record and its
 	 * continuations together.
 	 */
-	ht_plat_doorbell_lock();
+	int locked = ht_plat_doorbell_lock();
+
 	ht_arch_outsb(HT_PORT, rec, (unsigned long)n * HT_RECORD_SIZE);
-	ht_plat_doorbell_unlock();
+	ht_plat_doorbell_unlock(locked);
 }
 
 /* ht_port_write() - stamp records with cpu and seq, then send them */

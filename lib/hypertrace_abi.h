@@ -141,7 +141,7 @@ enum ht_event_type {
 
 	/* failures */
 	HT_EV_PANIC		= 0x300, /* a0 running initcall, a1 pid; string */
-	HT_EV_OOPS		= 0x301, /* a0 trap nr, a1 ip; string */
+	HT_EV_OOPS		= 0x301, /* a0 error code, a1 ip; string */
 	HT_EV_BUG		= 0x302, /* a0 ip, a1 line; string: file */
 	HT_EV_WARN		= 0x303, /* a0 ip, a1 line; string: file */
 

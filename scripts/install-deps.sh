@@ -6,6 +6,9 @@ set -e
 
 # build and test the host tools and the guest library
 PKGS="build-essential clang libclang-rt-14-dev linux-libc-dev valgrind bc python3 perl"
+# build the patched kernel and the initramfs, boot it
+PKGS="$PKGS linux-source-6.1 flex bison libelf-dev libssl-dev cpio gzip xz-utils libc6-dev"
+PKGS="$PKGS qemu-system-x86 python3-ply python3-git"
 
 missing=""
 for p in $PKGS; do
