@@ -16,17 +16,20 @@ import htboot  # noqa: E402
 t = htboot.Tap()
 
 # Initcall durations from the trace (guest TSC) against the kernel's own
-# "after N usecs" (ktime).  The kernel's interval encloses ours and adds two
-# ktime_get() calls and our hooks, and is truncated to whole microseconds;
-# tsc_khz comes from the kernel's calibration (PIT, under TCG).  So after
-# the kernel has switched to a real clocksource (hpet here), we allow
-# 30 us + 3%.  Before that (up to clocksource_done_booting, fs level) ktime
-# runs on jiffies and the kernel's figure is a multiple of a tick (4 ms at
-# HZ=250): there the allowance is one tick more.  An initcall that the
-# scheduler moved to the other vCPU also carries the two vCPUs' TSC skew
-# (the kernel finds the TSCs unsynchronized under multi-CPU TCG).
-TOL_US = 30
+# "after N usecs" (ktime).  The kernel's interval encloses ours: it adds two
+# ktime_get() calls, our hooks, and any interrupt that lands between its
+# clock read and our hook (under TCG a timer interrupt costs tens of us);
+# it is truncated to whole microseconds; and tsc_khz comes from the
+# kernel's own calibration against the PIT.  So once the kernel runs on a
+# real clocksource (hpet here) we allow 100 us + 3%.  Before that (up to
+# clocksource_done_booting, fs level) ktime runs on jiffies: the kernel's
+# figure is a multiple of a tick (4 ms at HZ=250) and TCG can lose ticks,
+# so there we allow two ticks + 15% and call it a sanity check, not a
+# measurement.  An initcall the scheduler moved to the other vCPU also
+# carries the vCPUs' TSC skew (multi-CPU TCG TSCs are unsynchronized).
+TOL_US = 100
 TOL_REL = 0.03
+TOL_JIFFIES_REL = 0.15
 
 for f in (htboot.KERNEL, htboot.INITRAMFS, htboot.HYPERTRACE):
     if not os.path.exists(f):
@@ -125,7 +128,10 @@ for name, ret, us in theirs:
         badret.append('%s: %d vs %d' % (name, r, ret))
     diff = abs(u - us)
     worst[jiffies_clock] = max(worst[jiffies_clock], diff)
-    allowed = TOL_US + TOL_REL * us + (tick_us if jiffies_clock else 0)
+    if jiffies_clock:
+        allowed = 2 * tick_us + TOL_JIFFIES_REL * us
+    else:
+        allowed = TOL_US + TOL_REL * us
     if diff > allowed:
         slow.append('%s: trace %.1f us, kernel %d us' % (name, u, us))
     if name == 'clocksource_done_booting':
@@ -136,8 +142,9 @@ t.ok(len(mine) == len(theirs), 'and the trace has no extra ones (%d vs %d)'
 t.ok(not dup, 'each initcall as often as the kernel ran it', '\n'.join(dup))
 t.ok(not badret, 'return values match', '\n'.join(badret))
 t.ok(not slow, 'durations agree: within %d us + %d%% on a real clocksource (worst '
-     '%.1f us), one %d us tick more while ktime runs on jiffies (worst %.1f us)'
-     % (TOL_US, TOL_REL * 100, worst[False], tick_us, worst[True]), '\n'.join(slow))
+     '%.1f us); within two %d us ticks + %d%% while ktime runs on jiffies (worst '
+     '%.1f us)' % (TOL_US, TOL_REL * 100, worst[False], tick_us,
+                   TOL_JIFFIES_REL * 100, worst[True]), '\n'.join(slow))
 
 # shutdown
 devs = [e.get('str') for e in b.of('device_begin')]
