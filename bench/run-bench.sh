@@ -30,3 +30,31 @@ if command -v valgrind >/dev/null 2>&1; then
 else
 	echo "valgrind not installed: run 'make deps'"
 fi
+
+echo
+echo "-- the kernel hook, tracing on vs off, inside a TCG guest --"
+if [ -f "$B/kernel/bzImage" ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "\$ boot $B/kernel/bzImage 5 times with hypertrace_test=bench (4096 hooks each way)"
+	HT_BUILD=$B python3 - <<'PY'
+import os, re, statistics, sys
+sys.path.insert(0, os.path.join('tests', 'boot'))
+import htboot
+on, off = [], []
+for _ in range(5):
+    b = htboot.boot('hypertrace_test=bench', timeout=90)
+    m = re.findall(r'bench: (\d+) hooks: on (\d+) cycles, off (\d+) cycles', b.console)
+    b.cleanup()
+    if m:
+        n, a, o = map(int, m[-1])
+        on.append(a / n)
+        off.append(o / n)
+if on:
+    print('hook with tracing on:  %.1f guest TSC cycles (median of %d boots)' % (statistics.median(on), len(on)))
+    print('hook with tracing off: %.1f guest TSC cycles, loop included' % statistics.median(off))
+    print('(TCG emulates the guest: compare the two, not with native figures)')
+else:
+    print('no bench line in the console: is CONFIG_HYPERTRACE_SELFTEST set?')
+PY
+else
+	echo "build/kernel/bzImage or qemu missing: run make kernel"
+fi
