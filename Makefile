@@ -11,6 +11,7 @@
 #   make deps          install the Debian packages the project needs (root)
 #   make kernel        patch and build a kernel (KSRC=your tree, default Debian's 6.1)
 #   make initramfs     the test initramfs (build/initramfs.cpio.gz)
+#   make demo          build all that, boot it under QEMU, decode the trace
 #   make clean
 #
 # V=1 shows the commands.
@@ -55,7 +56,7 @@ TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
 BINS	    := $(B)/bin/hypertrace
 
-.PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs
+.PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
 
 all: $(BINS) $(TESTS)
@@ -172,6 +173,10 @@ check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel init
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
 		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
 		tools/tests/*.t tests/boot/*.t
+
+# boot the patched kernel and decode its trace into build/demo/
+demo: all kernel initramfs
+	$(Q)scripts/demo.sh
 
 # every patch of the series builds on its own; checkpatch --strict (slow)
 check-series:
