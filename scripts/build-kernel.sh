@@ -9,7 +9,7 @@
 # With KSRC (your own tree), the series is applied there unless it already
 # is, and the tree's own .config is used when it has one.  Either way
 # patches/configs/hypertrace.config is merged in, the kernel is built out
-# of tree in build/kernel/obj, and build/kernel/ gets bzImage, vmlinux,
+# of tree in build/kernel/obj (obj-N for your tree), and build/kernel/ gets bzImage, vmlinux,
 # System.map and config.  A second run rebuilds only what changed.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +38,8 @@ else
 	ksrc=$(cd "$ksrc" && pwd) || die "KSRC=$1: no such directory"
 	[ -f "$ksrc/init/main.c" ] || die "KSRC=$ksrc is not a kernel source tree"
 	[ -f "$ksrc/.config" ] && config_from=own
+	# a tree of your own gets its own object directory
+	obj=$out/obj-$(echo "$ksrc" | cksum | cut -d' ' -f1)
 fi
 
 # Apply the series, patch by patch, unless the tree already has it.
