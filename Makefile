@@ -34,6 +34,10 @@ PTHREAD     := -pthread
 LIB_SRCS     := $(filter-out %_linux.c,$(wildcard lib/*.c))
 LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
 TOOL_SRCS    := $(wildcard tools/*.c)
+COLLECTOR_SRCS := host-collector/main.c host-collector/run.c host-collector/misc.c \
+		  host-collector/chan_port.c host-collector/chan_shmem.c \
+		  host-collector/chan_qmp.c host-collector/boot_state.c host-collector/meta.c
+COLLECTOR_LIBS := -ljansson -lelf
 
 ifeq ($(V),1)
 Q :=
@@ -54,7 +58,7 @@ TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_rea
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
-BINS	    := $(B)/bin/hypertrace
+BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
 .PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
@@ -119,6 +123,18 @@ $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^
+
+# ---- host collector ----------------------------------------------------------
+
+$(B)/obj/host-collector/%.o: host-collector/%.c $(wildcard host-collector/*.h libhtrace/*.h lib/hypertrace_abi.h)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Ihost-collector -c $< -o $@
+
+$(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
 # ---- tests -------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 
 #include "cmds.h"
 #include "htrace.h"
+#include "tracefile.h"
 #include "util.h"
 
 /**
@@ -33,11 +34,13 @@ struct dump {
 static void dump_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s dump [options] IMAGE\n\n"
-		"Print the events a guest left in a memory image: the file behind QEMU's\n"
-		"memory-backend-file (guest RAM), or a copy of it.  The control area and\n"
-		"the early buffer are found by their magic numbers and validated; every\n"
-		"ring is decoded; events print in guest-TSC order.\n\n"
+		"usage: %s dump [options] IMAGE|TRACE\n\n"
+		"Print the events a guest left in a memory image (the file behind QEMU's\n"
+		"memory-backend-file, or a copy of it), or that hypertrace-collector\n"
+		"recorded in a trace file.  In an image, the control area and the early\n"
+		"buffer are found by their magic numbers and validated; in a trace file,\n"
+		"doorbell copies of ring records are dropped and a torn tail is reported.\n"
+		"Events print in guest-TSC order.\n\n"
 		"  -j, --json          one JSON object per event, then a summary object\n"
 		"  -e, --early-only    only the early buffer (guest died before its rings)\n"
 		"  -o, --offset OFF    control area at byte OFF of IMAGE, no scan\n"
@@ -135,6 +138,93 @@ static void print_event(const struct htr_event *e, bool json)
 	putchar('\n');
 }
 
+/* dup_key() - a hash of a record, to drop the doorbell copy of a ring record */
+static uint64_t dup_key(const struct ht_record *r)
+{
+	return (r->tsc * 0x9e3779b97f4a7c15ULL) ^ r->info ^ (r->a0 << 1) ^ (r->a1 << 2);
+}
+
+/* cmp_u64() - qsort order for u64 */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * dump_trace() - decode a collector trace file: ring and early-buffer
+ * records through one decoder, doorbell records through another after
+ * dropping those the rings also carried
+ */
+static int dump_trace(struct dump *d, const struct mapped_file *m, uint64_t *gaps,
+		      uint64_t *bad, uint64_t *torn, const char **torn_reason)
+{
+	struct htr_decoder port;
+	struct htf_reader r;
+	struct htf_chunk c;
+	uint64_t *keys = NULL;
+	size_t nkeys = 0, cap = 0, i;
+	int err, pass;
+
+	err = htf_open_mem(&r, m->data, m->size);
+	if (err)
+		return err;
+	if (htr_decoder_init(&d->dec, HT_MAX_RINGS) || htr_decoder_init(&port, HT_MAX_RINGS)) {
+		d->failed = 1;
+		return HTR_E_NOMEM;
+	}
+	/* pass 0: ring records (and their keys); pass 1: doorbell records */
+	for (pass = 0; pass < 2; pass++) {
+		htf_open_mem(&r, m->data, m->size);
+		while (htf_next(&r, &c) == 1) {
+			bool ring = c.source == HTF_SRC_RING || c.source == HTF_SRC_EARLY;
+
+			if (c.kind != HTF_RECORDS || (pass == 0) != ring)
+				continue;
+			for (i = 0; i + HT_RECORD_SIZE <= c.len; i += HT_RECORD_SIZE) {
+				struct ht_record rec;
+				struct htr_event out[2];
+				int k, n;
+
+				memcpy(&rec, c.payload + i, sizeof(rec));
+				if (pass == 0) {
+					if (nkeys == cap) {
+						uint64_t *p = realloc(keys, (cap ? cap * 2 : 4096) * sizeof(*p));
+
+						if (!p) {
+							d->failed = 1;
+							goto out_free;
+						}
+						keys = p;
+						cap = cap ? cap * 2 : 4096;
+					}
+					keys[nkeys++] = dup_key(&rec);
+					dump_rec(d, &rec, 0);
+					continue;
+				}
+				if (bsearch(&(uint64_t){ dup_key(&rec) }, keys, nkeys,
+					    sizeof(*keys), cmp_u64))
+					continue;
+				n = htr_decode(&port, &rec, out);
+				for (k = 0; k < n; k++)
+					add_event(d, &out[k]);
+			}
+		}
+		if (pass == 0)
+			qsort(keys, nkeys, sizeof(*keys), cmp_u64);
+	}
+	flush_streams(d);
+	*gaps += d->dec.seq_lost;
+	*bad += d->dec.bad + port.bad;
+	*torn = r.torn;
+	*torn_reason = r.torn_reason;
+out_free:
+	free(keys);
+	htr_decoder_free(&port);
+	return d->failed ? HTR_E_NOMEM : HTR_OK;
+}
+
 /* parse_offset() - a byte offset option; returns 0 or -1 */
 static int parse_offset(const char *s, size_t *off)
 {
@@ -202,6 +292,30 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (map_file(argv[optind], &m))
 		return EXIT_FAIL;
+	if (m.size >= 8 && !memcmp(m.data, HTF_MAGIC, 8)) {
+		uint64_t torn = 0;
+		const char *reason = NULL;
+
+		err = dump_trace(&d, &m, &gaps, &bad, &torn, &reason);
+		if (err) {
+			err_msg("dump: %s: %s\n", argv[optind], htr_strerror(err));
+			goto out_free;
+		}
+		qsort(d.ev, d.nr, sizeof(d.ev[0]), by_time);
+		for (i = 0; i < d.nr; i++)
+			print_event(&d.ev[i], json);
+		if (json)
+			printf("{\"summary\":{\"events\":%zu,\"seq_gaps\":%" PRIu64
+			       ",\"bad_records\":%" PRIu64 ",\"torn_bytes\":%" PRIu64 "}}\n",
+			       d.nr, gaps, bad, torn);
+		if (!quiet)
+			fprintf(stderr, "%s: trace file: %zu events; %" PRIu64 " sequence gaps; %"
+				PRIu64 " bad records%s%s%s\n", prog, d.nr, gaps, bad,
+				torn ? "; torn tail dropped (" : "", torn ? reason : "",
+				torn ? ")" : "");
+		ret = EXIT_OK;
+		goto out_free;
+	}
 
 	if (!early_only) {
 		err = have_off ? htr_area_open(&a, m.data, m.size, off, false) :

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libhtrace: the collector's trace file.
+ *
+ * An append-only file that stays readable whatever happens to the writer:
+ * a 64-byte file header, then self-checking chunks.  Each chunk is written
+ * with one write(2); a reader stops at the first chunk that is cut short
+ * or fails its CRC (a torn tail: the writer, QEMU or the machine died
+ * mid-write) and keeps everything before it.
+ *
+ *   file header (64 bytes, little-endian)
+ *     u8  magic[8]       "HTTRACE\0"
+ *     u32 version        HTF_VERSION
+ *     u32 header_size    64
+ *     u64 created_ns     CLOCK_REALTIME when the file was created
+ *     u64 created_mono   CLOCK_MONOTONIC at the same moment
+ *     u8  reserved[32]   zero
+ *
+ *   chunk header (24 bytes), then payload_len bytes, then zero padding to
+ *   a multiple of 8
+ *     u32 magic          HTF_CHUNK_MAGIC
+ *     u16 kind           enum htf_kind
+ *     u16 source         enum htf_source (records), else 0
+ *     u32 payload_len    at most HTF_MAX_PAYLOAD
+ *     u32 crc            CRC-32 (IEEE) of the chunk header with crc = 0,
+ *                        then of the payload
+ *     u64 host_ns        CLOCK_MONOTONIC when the chunk was made (for a
+ *                        doorbell chunk: when its bytes arrived)
+ */
+#ifndef _HTRACE_TRACEFILE_H
+#define _HTRACE_TRACEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hypertrace_abi.h"
+
+#define HTF_MAGIC		"HTTRACE"	/* 8 bytes with the NUL */
+#define HTF_VERSION		1
+#define HTF_HEADER_SIZE		64
+#define HTF_CHUNK_MAGIC		0x4b4e4843	/* "CHNK" */
+#define HTF_CHUNK_HEADER_SIZE	24
+#define HTF_MAX_PAYLOAD		(16U << 20)
+
+/* What a chunk holds. */
+enum htf_kind {
+	HTF_METADATA = 1,	/* JSON object: command line, accelerator... */
+	HTF_RECORDS = 2,	/* guest records, 32 bytes each, as received */
+	HTF_HOST_EVENT = 3,	/* JSON object: launch, QMP event, exit... */
+	HTF_LOSS = 4,		/* JSON object: loss counters at this point */
+	HTF_END = 5,		/* JSON object: the collector finished cleanly */
+};
+
+/* Where the records of an HTF_RECORDS chunk came from. */
+enum htf_source {
+	HTF_SRC_RING = 1,	/* shmem rings (cpu in each record) */
+	HTF_SRC_PORT = 2,	/* the I/O port doorbell */
+	HTF_SRC_HYPERCALL = 3,	/* kvm:kvm_hypercall */
+	HTF_SRC_EARLY = 4,	/* the early buffer, recovered from guest RAM */
+};
+
+/**
+ * struct htf_writer - an open trace file being appended to
+ * @fd:     the file, O_APPEND, mode 0600
+ * @bytes:  bytes written so far
+ * @error:  errno of the first failed write (the writer then stops)
+ */
+struct htf_writer {
+	int fd;
+	uint64_t bytes;
+	int error;
+};
+
+int htf_create(struct htf_writer *w, const char *path);
+int htf_append(struct htf_writer *w, enum htf_kind kind, enum htf_source src,
+	       uint64_t host_ns, const void *payload, uint32_t len);
+int htf_close(struct htf_writer *w);
+
+/**
+ * struct htf_chunk - one chunk as read back
+ * @kind:    enum htf_kind
+ * @source:  enum htf_source
+ * @host_ns: CLOCK_MONOTONIC when it was made
+ * @len:     payload bytes
+ * @payload: points into the reader's buffer; valid until the next call
+ * @offset:  file offset of the chunk header
+ */
+struct htf_chunk {
+	uint16_t kind;
+	uint16_t source;
+	uint64_t host_ns;
+	uint32_t len;
+	const unsigned char *payload;
+	uint64_t offset;
+};
+
+/**
+ * struct htf_reader - a trace file being read
+ * @data:        the file's bytes (mapped or copied)
+ * @size:        how many
+ * @pos:         offset of the next chunk
+ * @created_ns:  from the file header
+ * @created_mono: from the file header
+ * @torn:        bytes dropped at the end (a torn tail), set once the end
+ *               is reached
+ * @torn_reason: why they were dropped, or NULL
+ */
+struct htf_reader {
+	const unsigned char *data;
+	size_t size;
+	size_t pos;
+	uint64_t created_ns;
+	uint64_t created_mono;
+	uint64_t torn;
+	const char *torn_reason;
+};
+
+int htf_open_mem(struct htf_reader *r, const void *data, size_t size);
+int htf_next(struct htf_reader *r, struct htf_chunk *c);
+uint32_t htf_crc32(uint32_t crc, const void *data, size_t len);
+
+#endif /* _HTRACE_TRACEFILE_H */
