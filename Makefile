@@ -136,6 +136,13 @@ $(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
+# the same under ASan+UBSan, for the hostile-guest test
+$(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildcard host-collector/*.h libhtrace/*.h)
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Ihost-collector -o $@ \
+		$(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(COLLECTOR_LIBS)
+
 # ---- tests -------------------------------------------------------------------
 
 TEST_DEPS := $(wildcard tests/*.h lib/*.h lib/tests/*.h libhtrace/*.h)
@@ -184,11 +191,12 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs
+check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
 		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
-		tools/tests/*.t tests/boot/*.t
+		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
 # boot the patched kernel and decode its trace into build/demo/
 demo: all kernel initramfs

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * init.c - the tiny /init of the Hypertrace CI initramfs.
+ * The tiny /init of the Hypertrace CI initramfs.
  *
  * Mounts proc, sysfs and devtmpfs, says "init: started" on the console,
  * leaves a user marker in /sys/kernel/hypertrace/marker when the kernel has
@@ -12,7 +12,7 @@
  *   ht_init=exit       exit with status 1: the kernel panics ("Attempted to
  *                      kill init"), which tests the panic path
  *
- * Build: gcc -static -Os -Wall -Wextra -Werror -o init init.c
+ * Built by mkinitramfs.sh (gcc -static -Os -Wall -Wextra -Werror).
  */
 #include <errno.h>
 #include <fcntl.h>

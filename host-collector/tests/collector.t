@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+"""hypertrace-collector end to end: the patched CI kernel booted by the
+collector under QEMU (TCG), every verdict it can reach, a collector and a
+QEMU killed mid-boot, a hostile fake guest, and usage errors.
+
+Needs build/bin/hypertrace-collector (and its ASan twin), build/kernel/
+(make kernel), build/initramfs.cpio.gz and build/bin/hypertrace.
+"""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+import htboot  # noqa: E402
+
+B = htboot.BUILD
+COLL = os.path.join(B, 'bin', 'hypertrace-collector')
+COLL_ASAN = os.path.join(B, 'bin', 'asan-hypertrace-collector')
+t = htboot.Tap()
+
+for f in (COLL, COLL_ASAN, htboot.KERNEL, htboot.INITRAMFS, htboot.HYPERTRACE):
+    if not os.path.exists(f):
+        t.ok(False, '%s exists (make all kernel initramfs)' % f)
+        sys.exit(t.done())
+
+work = tempfile.mkdtemp(prefix='ht-coll-')
+by_name, by_addr = htboot.symbols()
+victim = 'serial8250_init'
+
+
+def qemu(append, smp=1):
+    """A QEMU command line for the test kernel."""
+    return ['qemu-system-x86_64', '-m', '256', '-smp', str(smp), '-display', 'none',
+            '-monitor', 'none', '-no-reboot',
+            '-serial', 'file:' + os.path.join(work, 'console.log'),
+            '-kernel', htboot.KERNEL, '-initrd', htboot.INITRAMFS,
+            '-append', 'console=ttyS0 panic=-1 ' + append]
+
+
+def collect(name, append='', opts=(), coll=COLL, smp=1, timeout=120):
+    """Run the collector; return (exit status, stderr, trace path)."""
+    out = os.path.join(work, name + '.htf')
+    cmd = [coll, 'run', '-o', out, '--accel', 'tcg', '--dir', work] + list(opts)
+    cmd += ['--'] + qemu(append, smp)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stderr, out
+
+
+def chunks(path):
+    """(kind, source, payload) of every chunk of a trace file."""
+    data = open(path, 'rb').read()
+    pos, out = 64, []
+    while pos + 24 <= len(data):
+        magic, kind, src, ln, _crc, _ns = struct.unpack('<IHHIIQ', data[pos:pos + 24])
+        if magic != 0x4b4e4843 or pos + 24 + ln > len(data):
+            break
+        out.append((kind, src, data[pos + 24:pos + 24 + ln]))
+        pos += 24 + ((ln + 7) & ~7)
+    return out
+
+
+def events(path):
+    """hypertrace dump --json of a trace file: (events, summary, rc)."""
+    p = subprocess.run([htboot.HYPERTRACE, 'dump', '--json', '--quiet', path],
+                       capture_output=True, text=True)
+    evs, summ = [], {}
+    for line in p.stdout.splitlines():
+        o = json.loads(line)
+        if 'summary' in o:
+            summ = o['summary']
+        else:
+            evs.append(o)
+    return evs, summ, p.returncode
+
+
+# ---- usage -------------------------------------------------------------------
+p = subprocess.run([COLL], capture_output=True, text=True)
+t.ok(p.returncode == 2 and 'usage' in p.stderr, 'no arguments: usage, exit 2')
+p = subprocess.run([COLL, 'run', '-o', os.path.join(work, 'x.htf')], capture_output=True, text=True)
+t.ok(p.returncode == 2 and 'after --' in p.stderr, 'no QEMU command line: says so, exit 2')
+p = subprocess.run([COLL, 'run', '--hang-timeout', 'soon', '--', 'true'], capture_output=True, text=True)
+t.ok(p.returncode == 2 and 'soon' in p.stderr, 'bad --hang-timeout value: exit 2')
+p = subprocess.run([COLL, 'run', '--help'], capture_output=True, text=True)
+t.ok(p.returncode == 0 and 'Exit status' in p.stdout, 'run --help documents the exit status')
+open(os.path.join(work, 'exists.htf'), 'w').close()
+p = subprocess.run([COLL, 'run', '-o', os.path.join(work, 'exists.htf'), '--', 'true'],
+                   capture_output=True, text=True)
+t.ok(p.returncode == 1 and 'exists' in p.stderr, 'existing trace file is never overwritten: exit 1')
+
+# ---- a full boot ---------------------------------------------------------------
+rc, err, out = collect('boot', 'initcall_debug ignore_loglevel', ['--vmlinux', os.path.join(B, 'kernel', 'vmlinux')], smp=2)
+t.ok(rc == 0 and 'boot completed' in err, 'full boot: exit 0, "boot completed"', err)
+t.ok(os.stat(out).st_mode & 0o777 == 0o600, 'trace file is 0600')
+t.ok(not [d for d in os.listdir(work) if d.startswith('hypertrace-')],
+     'private directory and guest RAM file removed afterwards')
+evs, summ, drc = events(out)
+types = {e['type'] for e in evs}
+t.ok(drc == 0 and {'setup_entry', 'decomp_begin', 'kernel_entry', 'boot_done',
+                   'machine_call', 'initcall_end'} <= types,
+     'trace: setup code to power-off, %d events' % len(evs), str(sorted(types)))
+ch = chunks(out)
+meta = [json.loads(c[2]) for c in ch if c[0] == 1]
+t.ok(meta and meta[0].get('accel') == 'tcg' and meta[0].get('vmlinux_build_id')
+     and meta[0].get('host_tsc_khz', 0) > 0 and meta[0].get('qemu_argv'),
+     'metadata: accelerator, vmlinux build-id, host TSC rate, command line', str(meta))
+bid = subprocess.run(['readelf', '-n', os.path.join(B, 'kernel', 'vmlinux')],
+                     capture_output=True, text=True).stdout
+t.ok(meta and meta[0].get('vmlinux_build_id', '-') in bid, 'build-id matches readelf -n')
+host = [json.loads(c[2]).get('event') for c in ch if c[0] == 3]
+t.ok('launch' in host and 'clock_sync' in host and 'qemu_exit' in host and 'qmp' in host,
+     'host events: launch, clock sync, QMP, QEMU exit', str(host))
+end = [json.loads(c[2]) for c in ch if c[0] == 5]
+t.ok(end and end[-1]['exit_status'] == 0, 'END chunk carries the verdict')
+ini = [e for e in evs if e['type'] == 'initcall_end']
+printed = len(htboot.dmesg_initcalls(open(os.path.join(work, 'console.log'), errors='replace').read()))
+t.ok(len(ini) >= printed > 100, 'every initcall recorded (%d, kernel printed %d)' % (len(ini), printed))
+
+# ---- accelerator choice on this host -------------------------------------------
+out = os.path.join(work, 'auto.htf')
+p = subprocess.run([COLL, 'run', '-o', out, '--kvm-probe', '3', '--dir', work, '--'] + qemu(''),
+                   capture_output=True, text=True, timeout=120)
+if os.path.exists('/dev/kvm'):
+    meta = [json.loads(c[2]) for c in chunks(out) if c[0] == 1]
+    t.ok(p.returncode == 0 and meta and meta[0]['accel'] in ('kvm', 'tcg'),
+         'auto: the boot completes under %s' % (meta[0]['accel'] if meta else '?'), p.stderr)
+    if meta and meta[0]['accel'] == 'tcg':
+        t.ok('using TCG' in p.stderr, 'auto: says why it fell back to TCG', p.stderr)
+else:
+    t.ok(p.returncode == 0, 'auto without /dev/kvm: TCG, boot completes', p.stderr)
+
+# ---- failures --------------------------------------------------------------------
+rc, err, out = collect('panic', 'hypertrace_test=panic:%s' % victim)
+t.ok(rc == 3 and 'panic in %s' % victim in err and '%x' % by_name[victim] in err,
+     'panic: exit 3, message and initcall named', err)
+
+start = time.monotonic()
+rc, err, out = collect('hang', 'hypertrace_test=hang:%s' % victim, ['--hang-timeout', '4'])
+t.ok(rc == 4 and '%x' % by_name[victim] in err, 'hang: exit 4 after %.0f s, the initcall named'
+     % (time.monotonic() - start), err)
+t.ok(os.path.exists(out) and events(out)[2] == 0, 'hang: trace readable after QEMU was stopped')
+
+rc, err, out = collect('early', 'hypertrace_test=early_panic')
+evs, _, _ = events(out)
+t.ok(rc == 3 and any(e['type'] == 'panic' for e in evs),
+     'panic before the rings: exit 3, recovered from the early buffer in guest RAM', err)
+
+rc, err, out = collect('oops', 'hypertrace_test=oops:%s' % victim)
+t.ok(rc == 3 and ('oops' in err.lower() or 'Attempted to kill init' in err),
+     'oops in init: exit 3', err)
+
+# ---- QEMU killed mid-boot: the rings are recovered from guest RAM ------------------
+out = os.path.join(work, 'qemu-killed.htf')
+p = subprocess.Popen([COLL, 'run', '-o', out, '--accel', 'tcg', '--dir', work, '--keep-ram', '--']
+                     + qemu('hypertrace_test=delay:%s:4000' % victim),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+time.sleep(3)
+kids = subprocess.run(['pgrep', '-P', str(p.pid)], capture_output=True, text=True).stdout.split()
+for k in kids:
+    os.kill(int(k), signal.SIGKILL)
+err = p.communicate(timeout=60)[1]
+evs, _, _ = events(out)
+t.ok(kids and p.returncode == 5, 'QEMU killed mid-boot: exit 5 (crash)', err)
+t.ok(sum(e['type'] == 'initcall_end' for e in evs) > 50,
+     'QEMU killed mid-boot: initcalls recovered from the RAM file (%d)'
+     % sum(e['type'] == 'initcall_end' for e in evs))
+for d in os.listdir(work):
+    if d.startswith('hypertrace-'):
+        st = os.stat(os.path.join(work, d))
+        t.ok(st.st_mode & 0o777 == 0o700, '--keep-ram: private directory is 0700')
+        ram = os.path.join(work, d, 'ram')
+        t.ok(os.path.exists(ram) and os.stat(ram).st_mode & 0o077 == 0, 'guest RAM file is owner-only')
+        subprocess.run(['rm', '-rf', os.path.join(work, d)])
+
+# ---- the collector killed mid-boot: the trace stays readable ------------------------
+out = os.path.join(work, 'coll-killed.htf')
+p = subprocess.Popen([COLL, 'run', '-o', out, '--accel', 'tcg', '--dir', work, '--']
+                     + qemu('hypertrace_test=delay:%s:4000' % victim),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+time.sleep(2.5)
+os.kill(p.pid, signal.SIGKILL)
+p.wait()
+os.killpg(p.pid, signal.SIGKILL)
+evs, summ, drc = events(out)
+t.ok(drc == 0 and len(evs) > 20, 'collector killed with SIGKILL: trace readable, %d events' % len(evs))
+
+# ---- a hostile guest: garbage RAM and a doorbell flood, under ASan+UBSan -------------
+fake = os.path.join(HERE, 'fake_qemu.py')
+out = os.path.join(work, 'hostile.htf')
+env = dict(os.environ, ASAN_OPTIONS='abort_on_error=0:exitcode=99')
+p = subprocess.run([COLL_ASAN, 'run', '-o', out, '--accel', 'tcg', '--dir', work,
+                    '--hang-timeout', '5', '--', sys.executable, fake, '-m', '64'],
+                   capture_output=True, text=True, timeout=120, env=env)
+t.ok(p.returncode in (3, 4, 5) and 'ERROR: AddressSanitizer' not in p.stderr and
+     'runtime error' not in p.stderr,
+     'hostile guest (garbage control area, 80 MB doorbell flood): a verdict, no sanitizer error (exit %d)'
+     % p.returncode, p.stderr)
+loss = [json.loads(c[2]) for c in chunks(out) if c[0] == 4]
+t.ok(loss and loss[-1]['doorbell_flooded'], 'hostile guest: the flood is cut off and marked in the trace')
+
+subprocess.run(['rm', '-rf', work])
+sys.exit(t.done())
