@@ -143,6 +143,7 @@ void qmp_close(struct qmp_chan *q);
 
 /* run.c */
 int cmd_run(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 /* misc.c */
 uint64_t now_ns(void);

@@ -13,11 +13,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hypertrace-collector run [options] -- QEMU-COMMAND...\n"
+		"       hypertrace-collector attach [options] --qmp SOCKET --ram FILE\n"
 		"       hypertrace-collector --help | --version\n\n"
 		"Record a Linux guest's boot from the host: launch QEMU with guest RAM\n"
 		"in a shared file and the Hypertrace doorbell, and write what the guest\n"
 		"records into an append-only trace file.\n\n"
-		"Run 'hypertrace-collector run --help' for the options and exit codes.\n");
+		"Run 'hypertrace-collector run --help' (or attach --help) for the\n"
+		"options and exit codes.\n");
 }
 
 /* main() - find the subcommand */
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "attach"))
+		return cmd_attach(argc - 1, argv + 1);
 	coll_err("'%s' is not a command; see 'hypertrace-collector --help'\n", argv[1]);
 	return COLL_EXIT_USAGE;
 }

@@ -84,9 +84,11 @@ struct run_opts {
  * @last_level: level announced on the last plain progress line
  * @rec:      scratch record buffer
  * @nrec:     records in @rec
+ * @attach:   recording a QEMU we did not start (attach): never kill it
  */
 struct run {
 	struct run_opts *o;
+	bool attach;
 	char dir[PATH_MAX - 64];
 	char ram[PATH_MAX];
 	char db_path[PATH_MAX];
@@ -411,6 +413,12 @@ static bool reap(struct run *r)
 {
 	int status;
 
+	if (r->attach) {
+		/* not our child: gone when its pid is, or when QMP closed */
+		if (r->qemu > 0 && kill(r->qemu, 0) < 0 && errno == ESRCH)
+			r->qemu = 0;
+		return !r->qemu || r->qmp.fd < 0;
+	}
 	if (!r->qemu)
 		return true;
 	if (waitpid(r->qemu, &status, WNOHANG) != r->qemu)
@@ -428,6 +436,12 @@ static void stop_qemu(struct run *r)
 {
 	int i;
 
+	if (r->attach) {
+		/* someone else's VM: pause it to keep the evidence, then leave */
+		qmp_command(&r->qmp, "stop");
+		r->qemu = 0;
+		return;
+	}
 	if (!r->qemu)
 		return;
 	qmp_command(&r->qmp, "quit");
@@ -586,7 +600,10 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 		if (r->qmp.fd < 0 && r->qmp.listen_fd >= 0)
 			qmp_accept(&r->qmp);
 		got += read_doorbell(r);
-		qmp_read(&r->qmp, on_qmp_event, r);
+		if (qmp_read(&r->qmp, on_qmp_event, r) == -ECONNRESET) {
+			close(r->qmp.fd);
+			r->qmp.fd = -1;
+		}
 		locate_area(r);
 		got += drain_rings(r);
 		/* adaptive polling: fast while records flow, 50 ms when idle */
@@ -912,4 +929,169 @@ out_state:
 out_free:
 	free(r);
 	return ret;
+}
+
+/* attach_usage() - the help text of attach */
+static void attach_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hypertrace-collector attach [options] --qmp SOCKET --ram FILE\n\n"
+		"Record a VM that is already running (a libvirt-managed guest, say) whose\n"
+		"RAM is a shared memory-backend-file and whose QMP socket listens at\n"
+		"SOCKET.  Recording ends when QEMU exits or closes QMP; a hang pauses the\n"
+		"VM (QMP stop) rather than killing it.\n\n"
+		"  -o, --output FILE       trace file (default hypertrace.htf; must not exist)\n"
+		"      --qmp SOCKET        QEMU's QMP socket (server mode)\n"
+		"      --ram FILE          the guest RAM file (memory-backend-file,share=on)\n"
+		"      --doorbell SOCKET   isa-debugcon chardev socket in server mode, if any\n"
+		"      --pid PID           QEMU's pid, to notice its exit\n"
+		"      --hang-timeout SECONDS  (30)   --timeout SECONDS  (0: never)\n"
+		"      --vmlinux FILE      the guest kernel's vmlinux, for the metadata\n"
+		"  -q, --quiet             no progress line\n\n"
+		"Exit status: as for run.\n");
+}
+
+/* cmd_attach() - hypertrace-collector attach */
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "qmp", required_argument, NULL, 'Q' },
+		{ "ram", required_argument, NULL, 'R' },
+		{ "doorbell", required_argument, NULL, 'B' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "hang-timeout", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "vmlinux", required_argument, NULL, 'V' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *qmp = NULL, *ram = NULL, *db = NULL;
+	char why[HT_STR_MAX + 256];
+	struct run_opts o = { .output = "hypertrace.htf", .hang_s = 30 };
+	struct run *r;
+	long pid = 0;
+	int c, err, ret = COLL_EXIT_ERROR;
+
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'Q':
+			qmp = optarg;
+			break;
+		case 'R':
+			ram = optarg;
+			break;
+		case 'B':
+			db = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, NULL, 10);
+			if (pid <= 0)
+				goto bad_value;
+			break;
+		case 'H':
+			if (parse_seconds(optarg, &o.hang_s) || o.hang_s == 0)
+				goto bad_value;
+			break;
+		case 'T':
+			if (parse_seconds(optarg, &o.timeout_s))
+				goto bad_value;
+			break;
+		case 'V':
+			o.vmlinux = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return COLL_EXIT_BOOTED;
+		default:
+			attach_usage(stderr);
+			return COLL_EXIT_USAGE;
+		}
+	}
+	if (!qmp || !ram || optind != argc) {
+		coll_err("attach: --qmp and --ram are required, and nothing else\n");
+		attach_usage(stderr);
+		return COLL_EXIT_USAGE;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return COLL_EXIT_ERROR;
+	r->o = &o;
+	r->attach = true;
+	r->qemu = (pid_t)pid;
+	r->pidfd = -1;
+	r->accel = "attached";
+	r->last_level = -2;
+	r->tty = isatty(STDERR_FILENO);
+	r->port.listen_fd = r->port.fd = -1;
+	r->qmp.listen_fd = r->qmp.fd = -1;
+	r->launch_ns = now_ns();
+	snprintf(r->ram, sizeof(r->ram), "%s", ram);
+	if (boot_state_init(&r->st))
+		goto out_free;
+	err = shmem_open(&r->shm, ram);
+	if (err) {
+		coll_err("attach: cannot map %s: %s\n", ram, strerror(-err));
+		goto out_state;
+	}
+	r->mem_mb = r->shm.size >> 20;
+	err = qmp_connect(&r->qmp, qmp);
+	if (err) {
+		coll_err("attach: cannot connect to QMP at %s: %s\n", qmp, strerror(-err));
+		goto out_shmem;
+	}
+	if (db) {
+		r->port.fd = unix_connect(db);
+		if (r->port.fd < 0) {
+			coll_err("attach: cannot connect to the doorbell at %s: %s\n", db,
+				 strerror(-r->port.fd));
+			goto out_qmp;
+		}
+		fcntl(r->port.fd, F_SETFL, O_NONBLOCK);
+	}
+	err = htf_create(&r->w, o.output);
+	if (err) {
+		coll_err("cannot create the trace file %s: %s\n", o.output, strerror(-err));
+		goto out_qmp;
+	}
+	if (!r->qemu)
+		r->qemu = -1;	/* unknown pid: QMP closing is the end */
+	write_metadata(r);
+	host_event(r, "attach", NULL);
+	loop(r, 0, false);
+	final_drain(r);
+	progress(r, true);
+	ret = verdict(r, why, sizeof(why));
+	{
+		json_t *e = json_object();
+
+		json_object_set_new(e, "exit_status", json_integer(ret));
+		json_object_set_new(e, "reason", json_string(why));
+		trace_json(r, HTF_END, e);
+	}
+	if (!o.quiet || ret)
+		fprintf(stderr, "hypertrace-collector: %s; trace in %s\n", why, o.output);
+	if (htf_close(&r->w) && !ret)
+		ret = COLL_EXIT_ERROR;
+out_qmp:
+	qmp_close(&r->qmp);
+	port_close(&r->port);
+out_shmem:
+	shmem_close(&r->shm);
+out_state:
+	boot_state_free(&r->st);
+out_free:
+	free(r);
+	return ret;
+
+bad_value:
+	coll_err("attach: invalid value '%s'\n", optarg);
+	return COLL_EXIT_USAGE;
 }

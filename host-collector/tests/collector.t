@@ -190,6 +190,31 @@ os.killpg(p.pid, signal.SIGKILL)
 evs, summ, drc = events(out)
 t.ok(drc == 0 and len(evs) > 20, 'collector killed with SIGKILL: trace readable, %d events' % len(evs))
 
+# ---- attach to a QEMU started by someone else ----------------------------------------
+att = os.path.join(work, 'att')
+os.mkdir(att, 0o700)
+q = subprocess.Popen(['qemu-system-x86_64', '-m', '256', '-display', 'none', '-monitor', 'none',
+                      '-no-reboot', '-serial', 'file:' + os.path.join(att, 'console.log'),
+                      '-object', 'memory-backend-file,id=r,size=256M,mem-path=%s/ram,share=on' % att,
+                      '-machine', 'memory-backend=r',
+                      '-qmp', 'unix:%s/qmp.sock,server=on,wait=off' % att,
+                      '-kernel', htboot.KERNEL, '-initrd', htboot.INITRAMFS,
+                      '-append', 'console=ttyS0 panic=-1 hypertrace_test=delay:%s:2000' % victim])
+for _ in range(100):
+    if os.path.exists(att + '/qmp.sock') and os.path.exists(att + '/ram') and os.path.getsize(att + '/ram'):
+        break
+    time.sleep(0.05)
+out = os.path.join(work, 'attach.htf')
+p = subprocess.run([COLL, 'attach', '--qmp', att + '/qmp.sock', '--ram', att + '/ram',
+                    '--pid', str(q.pid), '-o', out], capture_output=True, text=True, timeout=120)
+q.wait()
+evs, _, _ = events(out)
+t.ok(p.returncode == 0 and 'boot completed' in p.stderr and
+     sum(e['type'] == 'initcall_end' for e in evs) > 100,
+     'attach: a running VM recorded to its power-off from the rings', p.stderr)
+p = subprocess.run([COLL, 'attach', '--ram', att + '/ram'], capture_output=True, text=True)
+t.ok(p.returncode == 2 and '--qmp' in p.stderr, 'attach without --qmp: exit 2')
+
 # ---- a hostile guest: garbage RAM and a doorbell flood, under ASan+UBSan -------------
 fake = os.path.join(HERE, 'fake_qemu.py')
 out = os.path.join(work, 'hostile.htf')
