@@ -37,7 +37,7 @@ TOOL_SRCS    := $(wildcard tools/*.c)
 COLLECTOR_SRCS := host-collector/main.c host-collector/run.c host-collector/misc.c \
 		  host-collector/chan_port.c host-collector/chan_shmem.c \
 		  host-collector/chan_qmp.c host-collector/boot_state.c host-collector/meta.c
-COLLECTOR_LIBS := -ljansson -lelf
+COLLECTOR_LIBS := -ljansson -lelf -lz
 
 ifeq ($(V),1)
 Q :=
@@ -54,7 +54,8 @@ LIB_HOSTED_ASAN := $(B)/asan/libht-hosted.a
 LIBHTRACE   := $(B)/obj/libhtrace.a
 LIBHTRACE_ASAN := $(B)/asan/libhtrace.a
 
-TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader
+TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
+	       libhtrace/tests/test_tracefile
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
@@ -122,7 +123,7 @@ $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_
 $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz
 
 # ---- host collector ----------------------------------------------------------
 
@@ -153,18 +154,20 @@ $(B)/tests/test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED) $(LIBHTRACE)
 $(B)/tests/asan-test_lib: lib/tests/test_lib.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
 $(B)/tests/asan-test_stress: lib/tests/test_stress.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
 $(B)/tests/asan-test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
+$(B)/tests/test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/tests/asan-test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
 
 $(B)/tests/test_%:
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^)
+		$(filter %.c %.a,$^) -lz
 
 $(B)/tests/asan-test_%:
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^)
+		$(filter %.c %.a,$^) -lz
 
 # ---- fuzzing (clang libFuzzer, ASan + UBSan) ---------------------------------
 
@@ -176,25 +179,34 @@ $(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS)
+		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz
+
+FUZZ_TF_BIN := $(B)/fuzz/fuzz_tracefile
+
+$(FUZZ_TF_BIN): libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) $(wildcard libhtrace/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz
 
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
-$(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(TEST_DEPS)
+$(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^)
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
-	@mkdir -p $(@D)
-	$(Q)$< $(@D) && touch $@
+	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
+	$(Q)$< $(@D) $(B)/fuzz/tf-seeds && touch $@
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
-	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_BUILD=$(B) prove --exec '' -f \
+	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
 		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
 		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
@@ -209,10 +221,13 @@ check-series:
 check-asan: $(TESTS_ASAN)
 	$(Q)prove --exec '' -f $(TESTS_ASAN)
 
-fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
+fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
+	@mkdir -p $(B)/fuzz/tf-corpus
+	$(FUZZ_TF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+		$(B)/fuzz/tf-corpus $(B)/fuzz/tf-seeds
 
 # ---- bench -------------------------------------------------------------------
 
@@ -220,7 +235,7 @@ $(B)/bench/bench_emit: bench/bench_emit.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^)
+		$(filter %.c %.a,$^) -lz
 
 bench: $(B)/bench/bench_emit
 	$(Q)bench/run-bench.sh $(B)

@@ -58,3 +58,27 @@ PY
 else
 	echo "build/kernel/bzImage or qemu missing: run make kernel"
 fi
+
+echo
+echo "-- the collector: draining, lossless rate, idle CPU --"
+echo "\$ $B/bench/bench_collector drain"
+"$B/bench/bench_collector" drain
+echo "\$ $B/bench/bench_collector rate"
+"$B/bench/bench_collector" rate
+if [ -f "$B/kernel/bzImage" ] && command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "\$ hypertrace-collector run -- <CI kernel, init sleeps 8 s after boot>; its CPU time over 5 s of the sleep"
+	d=$(mktemp -d)
+	"$B/bin/hypertrace-collector" run -q --accel tcg -o "$d/t.htf" --dir "$d" -- \
+		qemu-system-x86_64 -m 256 -display none -monitor none -no-reboot -serial none \
+		-kernel "$B/kernel/bzImage" -initrd "$B/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 ht_init=sleep:8" &
+	cpid=$!
+	sleep 3
+	t0=$(awk '{print $14 + $15}' /proc/$cpid/stat)
+	sleep 5
+	t1=$(awk '{print $14 + $15}' /proc/$cpid/stat)
+	hz=$(getconf CLK_TCK)
+	echo "collector CPU while the guest idles: $(echo "scale=2; ($t1 - $t0) * 100 / $hz / 5" | bc)% of one core"
+	wait $cpid
+	rm -rf "$d"
+fi

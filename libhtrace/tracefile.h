@@ -53,6 +53,7 @@ enum htf_kind {
 
 /* Where the records of an HTF_RECORDS chunk came from. */
 enum htf_source {
+	HTF_SRC_NONE = 0,	/* chunks that are not records */
 	HTF_SRC_RING = 1,	/* shmem rings (cpu in each record) */
 	HTF_SRC_PORT = 2,	/* the I/O port doorbell */
 	HTF_SRC_HYPERCALL = 3,	/* kvm:kvm_hypercall */

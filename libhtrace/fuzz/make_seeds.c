@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "ht_internal.h"
+#include "tracefile.h"
 
 /* put() - write @len bytes after a mode byte to DIR/NAME */
 static int put(const char *dir, const char *name, unsigned char mode,
@@ -31,6 +34,28 @@ static int put(const char *dir, const char *name, unsigned char mode,
 	return err ? -1 : 0;
 }
 
+/* put_trace() - a trace file with a chunk of each kind, into DIR/trace.htf */
+static int put_trace(const char *dir, const void *rings, size_t len)
+{
+	static const char meta[] = "{\"tool\":\"make_seeds\",\"accel\":\"tcg\"}";
+	struct htf_writer w;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/trace.htf", dir);
+	unlink(path);
+	if (htf_create(&w, path)) {
+		perror(path);
+		return 1;
+	}
+	htf_append(&w, HTF_METADATA, HTF_SRC_NONE, 1, meta, sizeof(meta) - 1);
+	htf_append(&w, HTF_RECORDS, HTF_SRC_PORT, 2, ht_test_port_buf + 1,
+		   (ht_test_port_len - 1) / 32 * 32);
+	htf_append(&w, HTF_RECORDS, HTF_SRC_RING, 3, rings, len > 4096 ? 4096 : len);
+	htf_append(&w, HTF_HOST_EVENT, HTF_SRC_NONE, 4, "{\"event\":\"launch\"}", 18);
+	htf_append(&w, HTF_END, HTF_SRC_NONE, 5, "{\"exit_status\":0}", 17);
+	return htf_close(&w) ? 1 : 0;
+}
+
 /* emit_some() - a few events of each shape */
 static void emit_some(void)
 {
@@ -47,8 +72,8 @@ int main(int argc, char **argv)
 	size_t size = 64 * 1024;
 	__u64 need;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s DIR [TF_DIR]\n", argv[0]);
 		return 2;
 	}
 	img = aligned_alloc(64, size);
@@ -74,5 +99,7 @@ int main(int argc, char **argv)
 	ht_test_port_len = 1;
 	ht_test_port_buf[0] = 1;
 	emit_some();
-	return put(argv[1], "stream.bin", 1, ht_test_port_buf, ht_test_port_len) ? 1 : 0;
+	if (put(argv[1], "stream.bin", 1, ht_test_port_buf, ht_test_port_len))
+		return 1;
+	return argc == 3 ? put_trace(argv[2], img + 8192, need) : 0;
 }
