@@ -191,7 +191,7 @@ b.cleanup()
 
 b = htboot.boot('hypertrace_test=delay:%s:300' % victim, timeout=60).read_trace()
 d = [us for (name, _, us, _, _) in initcalls(b)[0] if name == victim]
-t.ok(d and d[0] >= 300000, 'delay: %s took %.0f ms with 300 ms added'
+t.ok(d and d[0] >= 270000, 'delay: %s took %.0f ms with 300 ms added'
      % (victim, d[0] / 1000 if d else -1))
 b.cleanup()
 
@@ -200,8 +200,12 @@ khz = b.of('tsc_khz')[0]['a0'] if b.of('tsc_khz') else 1
 begin = {e['a0']: e for e in b.of('notifier_begin')}
 slow = [(name_of(e['a0']), (e['tsc'] - begin[e['a0']]['tsc']) / khz)
         for e in b.of('notifier_end') if e['a0'] in begin]
-t.ok(any(n == 'ht_selftest_reboot_notify' and ms >= 1000 for n, ms in slow),
-     'reboot notifier: ht_selftest_reboot_notify timed at >= 1000 ms', str(slow))
+# mdelay() is only as good as the guest's calibration under TCG, and the
+# TSC rate comes from calibration too: allow 10%
+top = max(slow, key=lambda x: x[1]) if slow else ('-', 0)
+t.ok(top[0] == 'ht_selftest_reboot_notify' and top[1] >= 900,
+     'reboot notifier: the slowest is ht_selftest_reboot_notify, %.0f ms for mdelay(1000)'
+     % top[1], str(slow))
 b.cleanup()
 
 b = htboot.boot('hypertrace_test=early_panic', timeout=60)
