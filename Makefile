@@ -231,13 +231,13 @@ fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS)
 
 # ---- bench -------------------------------------------------------------------
 
-$(B)/bench/bench_emit: bench/bench_emit.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/bench/%: bench/%.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
 		$(filter %.c %.a,$^) -lz
 
-bench: $(B)/bench/bench_emit
+bench: $(B)/bench/bench_emit $(B)/bench/bench_collector all
 	$(Q)bench/run-bench.sh $(B)
 
 deps:
