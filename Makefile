@@ -35,9 +35,11 @@ LIB_SRCS     := $(filter-out %_linux.c,$(wildcard lib/*.c))
 LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
 TOOL_SRCS    := $(wildcard tools/*.c)
 COLLECTOR_SRCS := host-collector/main.c host-collector/run.c host-collector/misc.c \
-		  host-collector/chan_port.c host-collector/chan_shmem.c \
+		  host-collector/chan_port.c host-collector/chan_shmem.c host-collector/chan_kvm.c \
 		  host-collector/chan_qmp.c host-collector/boot_state.c host-collector/meta.c
-COLLECTOR_LIBS := -ljansson -lelf -lz
+TRACEFS_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
+TRACEFS_LIBS   := $(shell pkg-config --libs libtracefs libtraceevent 2>/dev/null || echo -ltracefs -ltraceevent)
+COLLECTOR_LIBS := -ljansson -lelf -lz $(TRACEFS_LIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -64,7 +66,7 @@ BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 .PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
 
-all: $(BINS) $(TESTS)
+all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm
 
 # ---- guest library, hosted (tests and benchmarks) ---------------------------
 
@@ -123,14 +125,14 @@ $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_
 $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf
 
 # ---- host collector ----------------------------------------------------------
 
 $(B)/obj/host-collector/%.o: host-collector/%.c $(wildcard host-collector/*.h libhtrace/*.h lib/hypertrace_abi.h)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Ihost-collector -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Ihost-collector $(TRACEFS_CFLAGS) -c $< -o $@
 
 $(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
@@ -141,10 +143,30 @@ $(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
 $(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildcard host-collector/*.h libhtrace/*.h)
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Ihost-collector -o $@ \
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Ihost-collector $(TRACEFS_CFLAGS) -o $@ \
 		$(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(COLLECTOR_LIBS)
 
 # ---- tests -------------------------------------------------------------------
+
+# the hypercall channel against a uprobe stand-in for kvm:kvm_hypercall
+HC_INC   := -Ihost-collector -Ihost-collector/tests
+HC_DEPS  := $(wildcard host-collector/*.h host-collector/tests/*.h) $(wildcard tests/*.h lib/*.h)
+HC_TESTS := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm
+
+$(B)/tests/fake_vcpu: host-collector/tests/fake_vcpu.c $(HC_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) $(HC_INC) $(PTHREAD) -o $@ $<
+
+$(B)/tests/test_chan_kvm: host-collector/tests/test_chan_kvm.c host-collector/chan_kvm.c $(HC_DEPS) $(B)/tests/fake_vcpu
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS) -o $@ $(filter %.c,$^) $(TRACEFS_LIBS)
+
+$(B)/tests/asan-test_chan_kvm: host-collector/tests/test_chan_kvm.c host-collector/chan_kvm.c $(HC_DEPS) $(B)/tests/fake_vcpu
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS) -o $@ $(filter %.c,$^) $(TRACEFS_LIBS)
 
 TEST_DEPS := $(wildcard tests/*.h lib/*.h lib/tests/*.h libhtrace/*.h)
 
@@ -161,13 +183,13 @@ $(B)/tests/test_%:
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz
+		$(filter %.c %.a,$^) -lz -lelf
 
 $(B)/tests/asan-test_%:
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz
+		$(filter %.c %.a,$^) -lz -lelf
 
 # ---- fuzzing (clang libFuzzer, ASan + UBSan) ---------------------------------
 
@@ -179,7 +201,7 @@ $(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz
+		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz -lelf
 
 FUZZ_TF_BIN := $(B)/fuzz/fuzz_tracefile
 
@@ -188,14 +210,14 @@ $(FUZZ_TF_BIN): libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) $(wildcard lib
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz
+		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz -lelf
 
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
 $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz -lelf
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
@@ -203,11 +225,11 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+check: all $(TESTS_ASAN) $(HC_TESTS) $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
+		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
 		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
 # boot the patched kernel and decode its trace into build/demo/
@@ -235,7 +257,7 @@ $(B)/bench/%: bench/%.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz
+		$(filter %.c %.a,$^) -lz -lelf
 
 bench: $(B)/bench/bench_emit $(B)/bench/bench_collector all
 	$(Q)bench/run-bench.sh $(B)

@@ -10,14 +10,24 @@
  *   so we read it there and register no follower.
  * - tracefs_event_enable() matches names as case-insensitive regexes;
  *   writing the event's own "enable" file is exact.
+ * - tracefs_local_events_system() always parses all of /proc/kallsyms
+ *   into the handle (0.15 s and megabytes here, seconds under ASan); we
+ *   need one event format, so load_tep() parses header_page and that
+ *   format only.
  * - tracefs_iterate_raw_events() opens the per-CPU trace_pipe_raw files on
  *   every call and reads non-blocking, partial pages included.
+ * - The loss count in the sub-buffer header is usually absent (the kernel
+ *   stores it only if the page has room; tep_record.missed_events is then
+ *   -1), so the exact count comes from the per-CPU stats files.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* cpu_set_t in tracefs.h */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +39,12 @@
 #include <tracefs.h>
 
 #include "chan_kvm.h"
+
+/*
+ * Channels this process has opened: the first one's instance is
+ * "hypertrace-<pid>", later ones (more VMs) "hypertrace-<pid>-<n>".
+ */
+static atomic_uint instance_seq;
 
 /* The kernel refuses an event filter of PAGE_SIZE bytes or more. */
 #define FILTER_MAX	3072
@@ -56,7 +72,8 @@ struct kvm_chan {
 };
 
 /* set_err() - format a message into the caller's error buffer, return @ret */
-static int set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5)))
+set_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -119,6 +136,66 @@ static int copy_tids(struct kvm_chan *c, const pid_t *tids, unsigned int ntids,
 	}
 	c->ntids = n;
 	return 0;
+}
+
+/* load_tep() - a tep handle that knows the ring-buffer header and our event */
+static int load_tep(struct kvm_chan *c, char *err, size_t errlen)
+{
+	char *buf;
+	int size, ret;
+
+	c->tep = tep_alloc();
+	if (!c->tep)
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	tep_set_file_bigendian(c->tep, tep_is_bigendian() ? TEP_BIG_ENDIAN :
+							      TEP_LITTLE_ENDIAN);
+
+	errno = 0;
+	buf = tracefs_instance_file_read(NULL, "events/header_page", &size);
+	if (!buf || size <= 0) {
+		ret = set_err(err, errlen, neg_errno(EIO),
+			      "cannot read %s/events/header_page",
+			      tracefs_tracing_dir());
+		goto err_free_tep;
+	}
+	ret = tep_parse_header_page(c->tep, buf, size, sizeof(long));
+	free(buf);
+	if (ret) {
+		ret = set_err(err, errlen, -EPROTO,
+			      "cannot parse events/header_page");
+		goto err_free_tep;
+	}
+	tep_set_long_size(c->tep, tep_get_header_page_size(c->tep));
+
+	if (!tracefs_event_file_exists(NULL, c->system, c->event, "format")) {
+		ret = set_err(err, errlen, -ENOENT,
+			      "no trace event %s/%s (KVM module not loaded, or "
+			      "the test uprobe not registered?)", c->system,
+			      c->event);
+		goto err_free_tep;
+	}
+	errno = 0;
+	buf = tracefs_event_file_read(NULL, c->system, c->event, "format", &size);
+	if (!buf || size <= 0) {
+		ret = set_err(err, errlen, neg_errno(EIO),
+			      "cannot read the format of %s/%s", c->system,
+			      c->event);
+		goto err_free_tep;
+	}
+	ret = tep_parse_event(c->tep, buf, size, c->system);
+	free(buf);
+	c->ev = ret ? NULL : tep_find_event_by_name(c->tep, c->system, c->event);
+	if (!c->ev) {
+		ret = set_err(err, errlen, -EPROTO, "cannot parse the format of %s/%s",
+			      c->system, c->event);
+		goto err_free_tep;
+	}
+	return 0;
+
+err_free_tep:
+	tep_free(c->tep);
+	c->tep = NULL;
+	return ret;
 }
 
 /* find_fields() - look up nr and a0..a3 of the event and check their type */
@@ -294,13 +371,12 @@ static void read_stats(struct kvm_chan *c)
 }
 
 /* read_field() - read a numeric field of @rec, bounds-checked */
-static int read_field(const struct tep_format_field *f,
+static int read_field(struct tep_format_field *f,
 		      const struct tep_record *rec, unsigned long long *val)
 {
 	if (f->offset < 0 || f->offset + f->size > rec->size)
 		return -1;
-	return tep_read_number_field((struct tep_format_field *)f, rec->data,
-				     val);
+	return tep_read_number_field(f, rec->data, val);
 }
 
 /* on_event() - tracefs iterate callback: check one event, deliver or count it */
@@ -347,9 +423,9 @@ static int on_event(struct tep_event *ev, struct tep_record *rec, int cpu,
 int kvm_chan_open(struct kvm_chan **out, const char *system, const char *event,
 		  const pid_t *tids, unsigned int ntids, char *err, size_t errlen)
 {
-	const char *systems[2] = { system, NULL };
-	char name[32];
 	struct kvm_chan *c;
+	char name[48];
+	unsigned int seq;
 	int ret;
 
 	if (err && errlen)
@@ -379,26 +455,18 @@ int kvm_chan_open(struct kvm_chan **out, const char *system, const char *event,
 			      "(mount -t tracefs nodev /sys/kernel/tracing)");
 		goto err_free_chan;
 	}
-	errno = 0;
-	c->tep = tracefs_local_events_system(NULL, systems);
-	if (!c->tep) {
-		ret = set_err(err, errlen, neg_errno(EIO),
-			      "cannot read the event formats of '%s': %s",
-			      system, strerror(errno ? errno : EIO));
+	ret = load_tep(c, err, errlen);
+	if (ret)
 		goto err_free_chan;
-	}
-	c->ev = tep_find_event_by_name(c->tep, system, event);
-	if (!c->ev) {
-		ret = set_err(err, errlen, -ENOENT,
-			      "no trace event %s/%s (KVM module not loaded, or "
-			      "the test uprobe not registered?)", system, event);
-		goto err_free_tep;
-	}
 	ret = find_fields(c, err, errlen);
 	if (ret)
 		goto err_free_tep;
 
-	snprintf(name, sizeof(name), "hypertrace-%d", (int)getpid());
+	seq = atomic_load(&instance_seq);
+	if (seq)
+		snprintf(name, sizeof(name), "hypertrace-%d-%u", (int)getpid(), seq);
+	else
+		snprintf(name, sizeof(name), "hypertrace-%d", (int)getpid());
 	errno = 0;
 	c->inst = tracefs_instance_create(name);
 	if (!c->inst) {
@@ -449,6 +517,7 @@ int kvm_chan_open(struct kvm_chan **out, const char *system, const char *event,
 
 	c->poll_fd = tracefs_instance_file_open(c->inst, "trace_pipe",
 						O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	atomic_fetch_add(&instance_seq, 1);
 	*out = c;
 	return 0;
 

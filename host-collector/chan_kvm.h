@@ -48,7 +48,8 @@ struct kvm_chan;
  * @err:    on failure, a one-line reason (may be NULL)
  * @errlen: size of @err
  *
- * Creates the tracefs instance "hypertrace-<getpid()>", sets its clock to
+ * Creates the tracefs instance "hypertrace-<getpid()>" (the process's
+ * later channels: "hypertrace-<pid>-<n>"), sets its clock to
  * "mono", applies the kernel filter on nr (and on common_pid when the
  * filter fits), enables only @system/@event in it and turns its tracing
  * on.  Fails with -EEXIST if that instance already exists (a crashed

@@ -94,7 +94,21 @@ static int qmp_line(struct qmp_chan *q, const char *line, qmp_event_fn fn,
 	if (json_object_get(msg, "QMP")) {
 		err = qmp_send(q, "{\"execute\": \"qmp_capabilities\"}\n");
 	} else if (json_object_get(msg, "return") && !q->ready) {
+		/* ask at once which threads run the vCPUs */
 		q->ready = true;
+		q->cpus_asked = true;
+		err = qmp_send(q, "{\"execute\": \"query-cpus-fast\"}\n");
+	} else if (json_is_array(json_object_get(msg, "return")) && q->cpus_asked) {
+		json_t *cpus = json_object_get(msg, "return"), *cpu;
+		size_t i;
+
+		q->cpus_asked = false;
+		json_array_foreach(cpus, i, cpu) {
+			json_t *tid = json_object_get(cpu, "thread-id");
+
+			if (json_is_integer(tid) && q->ntids < sizeof(q->tids) / sizeof(q->tids[0]))
+				q->tids[q->ntids++] = (pid_t)json_integer_value(tid);
+		}
 	} else {
 		ev = json_object_get(msg, "event");
 		if (json_is_string(ev) && fn)

@@ -122,11 +122,17 @@ void shmem_close(struct shmem_chan *m);
  * @ready:     capabilities negotiated
  * @buf:       bytes of a line not yet complete
  * @have:      how many
+ * @cpus_asked: query-cpus-fast sent, reply not yet seen
+ * @ntids:     vCPU threads found (0 until QEMU answered)
+ * @tids:      their thread ids, for the hypercall channel
  */
 struct qmp_chan {
 	int listen_fd;
 	int fd;
 	bool ready;
+	bool cpus_asked;
+	unsigned int ntids;
+	pid_t tids[256];
 	char buf[65536];
 	size_t have;
 };

@@ -21,8 +21,10 @@
 
 #include <jansson.h>
 
+#include "chan_kvm.h"
 #include "collector.h"
 #include "meta.h"
+#include "symbols.h"
 
 #define RING_BATCH	4096	/* records per ring chunk */
 #define PORT_BATCH	1024	/* records per doorbell read */
@@ -55,6 +57,8 @@ struct run_opts {
 	const char *dir_parent;
 	bool keep_ram;
 	bool quiet;
+	const char *hc_system;
+	const char *hc_event;
 	int qemu_argc;
 	char **qemu_argv;
 };
@@ -85,10 +89,16 @@ struct run_opts {
  * @rec:      scratch record buffer
  * @nrec:     records in @rec
  * @attach:   recording a QEMU we did not start (attach): never kill it
+ * @kvm:      the hypercall channel (KVM only), NULL when not open
+ * @kvm_tried: opening it was attempted
+ * @syms:     the kernel's symbols, for messages (may be empty)
  */
 struct run {
 	struct run_opts *o;
 	bool attach;
+	struct kvm_chan *kvm;
+	bool kvm_tried;
+	struct htr_syms syms;
 	char dir[PATH_MAX - 64];
 	char ram[PATH_MAX];
 	char db_path[PATH_MAX];
@@ -127,7 +137,9 @@ static void run_usage(FILE *f)
 		"      --hang-timeout SECONDS  no guest progress this long is a hang (30)\n"
 		"      --timeout SECONDS   stop recording after this long (0: never)\n"
 		"      --stop-after-boot   quit QEMU once the kernel's boot is done\n"
-		"      --vmlinux FILE      the guest kernel's vmlinux, for the metadata\n"
+		"      --vmlinux FILE      the guest kernel's vmlinux: build-id, symbol names\n"
+		"      --hypercall-event SYSTEM:EVENT  tracepoint of KVM hypercalls\n"
+		"                          (kvm:kvm_hypercall)\n"
 		"      --dir DIR           parent of the private directory ($TMPDIR or /tmp)\n"
 		"      --keep-ram          keep the guest RAM file (it holds guest secrets)\n"
 		"  -q, --quiet             no progress line\n"
@@ -163,12 +175,16 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "keep-ram", no_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "hypercall-event", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char hc[256];
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->hc_system = "kvm";
+	o->hc_event = "kvm_hypercall";
 	o->output = "hypertrace.htf";
 	o->kvm_probe_s = 5;
 	o->hang_s = 30;
@@ -214,6 +230,14 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'E':
+			snprintf(hc, sizeof(hc), "%s", optarg);
+			if (!strchr(hc, ':') || strchr(hc, ':') == hc || !strchr(hc, ':')[1])
+				goto bad_value;
+			*strchr(hc, ':') = '\0';
+			o->hc_system = hc;
+			o->hc_event = hc + strlen(hc) + 1;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -519,6 +543,53 @@ static long read_doorbell(struct run *r)
 	return total;
 }
 
+/* on_hypercall() - a record KVM traced; a batch kick drains the rings */
+static void on_hypercall(void *ctx, const struct ht_record *rec,
+			 unsigned long nr, pid_t tid, uint64_t ts_ns)
+{
+	struct run *r = ctx;
+
+	(void)tid;
+	if (nr == HT_HC_RECORD) {
+		htf_append(&r->w, HTF_RECORDS, HTF_SRC_HYPERCALL, ts_ns, rec,
+			   HT_RECORD_SIZE);
+		boot_state_feed(&r->st, rec, 1, true, now_ns());
+	} else {
+		r->st.last_progress = now_ns();
+	}
+}
+
+/*
+ * poll_hypercalls() - under KVM, open the hypercall channel once QMP has
+ * named the vCPU threads, then read it; records read
+ */
+static long poll_hypercalls(struct run *r)
+{
+	char err[256];
+	long n;
+
+	if (!r->accel || strcmp(r->accel, "kvm"))
+		return 0;
+	if (!r->kvm && !r->kvm_tried && r->qmp.ntids) {
+		r->kvm_tried = true;
+		if (kvm_chan_open(&r->kvm, r->o->hc_system, r->o->hc_event, r->qmp.tids,
+				  r->qmp.ntids, err, sizeof(err)) < 0) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "error", json_string(err));
+			host_event(r, "hypercall_channel_unavailable", o);
+			if (!r->o->quiet)
+				coll_err("no hypercall channel (%s); the rings and the port "
+					 "still record\n", err);
+			r->kvm = NULL;
+		}
+	}
+	if (!r->kvm)
+		return 0;
+	n = kvm_chan_poll(r->kvm, on_hypercall, r);
+	return n > 0 ? n : 0;
+}
+
 /* on_qmp_event() - note a QMP event in the trace and in the verdict */
 static void on_qmp_event(void *ctx, const char *event, const char *json)
 {
@@ -526,7 +597,7 @@ static void on_qmp_event(void *ctx, const char *event, const char *json)
 	json_error_t jerr;
 	json_t *o = json_loads(json, 0, &jerr);
 
-	if (!strcmp(event, "RESET"))
+	if (!strcmp(event, "RESET") || (!strcmp(event, "SHUTDOWN") && strstr(json, "guest-reset")))
 		r->reset = true;
 	host_event(r, "qmp", o ? o : json_object());
 }
@@ -544,6 +615,8 @@ static void locate_area(struct run *r)
 		shmem_scan(&r->shm);
 }
 
+static const char *sym(struct run *r, uint64_t addr, char *buf, size_t len);
+
 /* progress() - the one updating line on a terminal, or plain lines */
 static void progress(struct run *r, bool final)
 {
@@ -557,10 +630,13 @@ static void progress(struct run *r, bool final)
 		for (i = 0; i < r->shm.area.ctl.nr_rings; i++)
 			lost += r->shm.area.rings[i].lost;
 	if (r->tty) {
-		fprintf(stderr, "\r\033[K[%6.1fs] %s level %-4d initcall %#-18" PRIx64
+		char s[256];
+
+		fprintf(stderr, "\r\033[K[%6.1fs] %s level %-4d initcall %-40.40s"
 			" %" PRIu64 " records, %" PRIu64 " lost%s", t,
 			r->st.booted ? "booted" : "booting", r->st.level,
-			r->st.initcall, r->st.records, lost, final ? "\n" : "");
+			sym(r, r->st.initcall, s, sizeof(s)), r->st.records, lost,
+			final ? "\n" : "");
 	} else if (final || r->st.level != r->last_level) {
 		fprintf(stderr, "[%6.1fs] %s level %d, %" PRIu64 " initcalls, %" PRIu64
 			" records, %" PRIu64 " lost\n", t,
@@ -604,6 +680,7 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 			close(r->qmp.fd);
 			r->qmp.fd = -1;
 		}
+		got += poll_hypercalls(r);
 		locate_area(r);
 		got += drain_rings(r);
 		/* adaptive polling: fast while records flow, 50 ms when idle */
@@ -703,26 +780,49 @@ static void final_drain(struct run *r)
 		json_object_set_new(o, "orphans", json_integer((json_int_t)htr_area_orphans(&r->shm.area)));
 	}
 	json_object_set_new(o, "rings", rings);
+	if (r->kvm) {
+		poll_hypercalls(r);
+		json_object_set_new(o, "hypercall_missed", json_integer((json_int_t)kvm_chan_missed(r->kvm)));
+		json_object_set_new(o, "hypercall_filtered", json_integer((json_int_t)kvm_chan_filtered(r->kvm)));
+		kvm_chan_close(r->kvm);
+		r->kvm = NULL;
+	}
 	json_object_set_new(o, "doorbell_bytes", json_integer((json_int_t)r->port.bytes));
 	json_object_set_new(o, "doorbell_flooded", json_boolean(r->port.flooded));
 	trace_json(r, HTF_LOSS, o);
+}
+
+/* sym() - "name (0xaddr)" for a code address, or just the address */
+static const char *sym(struct run *r, uint64_t addr, char *buf, size_t len)
+{
+	const char *name = addr ? htr_syms_lookup(&r->syms, addr, NULL) : NULL;
+
+	if (!addr)
+		snprintf(buf, len, "none");
+	else if (name)
+		snprintf(buf, len, "%s (%#" PRIx64 ")", name, addr);
+	else
+		snprintf(buf, len, "%#" PRIx64, addr);
+	return buf;
 }
 
 /* verdict() - exit status and a one-line reason */
 static int verdict(struct run *r, char *why, size_t len)
 {
 	int status = WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1;
+	char s[256];
 
 	if (r->st.panicked || r->st.oopsed) {
-		snprintf(why, len, "guest %s: %s (initcall %#" PRIx64 ")",
+		snprintf(why, len, "guest %s: %s (initcall %s)",
 			 r->st.panicked ? "panic" : "oops", r->st.panic_msg,
-			 r->st.panicked ? r->st.panic_initcall : r->st.initcall);
+			 sym(r, r->st.panicked ? r->st.panic_initcall : r->st.initcall,
+			     s, sizeof(s)));
 		return COLL_EXIT_PANIC;
 	}
 	if (r->hang) {
 		snprintf(why, len, "guest hang: no progress for %.0f s in level %d, "
-			 "initcall %#" PRIx64 " never returned", r->o->hang_s,
-			 r->st.level, r->st.initcall);
+			 "initcall %s never returned", r->o->hang_s, r->st.level,
+			 sym(r, r->st.initcall, s, sizeof(s)));
 		return COLL_EXIT_HANG;
 	}
 	if (r->st.booted) {
@@ -737,8 +837,8 @@ static int verdict(struct run *r, char *why, size_t len)
 			 "is this a Hypertrace kernel?", status);
 	else
 		snprintf(why, len, "QEMU exited (status %d) before the boot finished, "
-			 "in level %d, initcall %#" PRIx64, status, r->st.level,
-			 r->st.initcall);
+			 "in level %d, initcall %s", status, r->st.level,
+			 sym(r, r->st.initcall, s, sizeof(s)));
 	return COLL_EXIT_CRASH;
 }
 
@@ -856,6 +956,8 @@ int cmd_run(int argc, char **argv)
 	r->last_level = -2;
 	r->tty = isatty(STDERR_FILENO);
 	r->mem_mb = guest_mem_mb(&o);
+	if (o.vmlinux && htr_syms_load_elf(&r->syms, o.vmlinux) && !o.quiet)
+		coll_err("cannot read symbols from %s; addresses stay numbers\n", o.vmlinux);
 	ret = COLL_EXIT_ERROR;
 	if (!r->mem_mb) {
 		coll_err("run: cannot read the guest's RAM size from -m; write -m SIZE[M|G]\n");
@@ -927,6 +1029,7 @@ out_rmdir:
 out_state:
 	boot_state_free(&r->st);
 out_free:
+	htr_syms_free(&r->syms);
 	free(r);
 	return ret;
 }
@@ -1030,6 +1133,8 @@ int cmd_attach(int argc, char **argv)
 	r->accel = "attached";
 	r->last_level = -2;
 	r->tty = isatty(STDERR_FILENO);
+	if (o.vmlinux && htr_syms_load_elf(&r->syms, o.vmlinux) && !o.quiet)
+		coll_err("cannot read symbols from %s; addresses stay numbers\n", o.vmlinux);
 	r->port.listen_fd = r->port.fd = -1;
 	r->qmp.listen_fd = r->qmp.fd = -1;
 	r->launch_ns = now_ns();
@@ -1088,6 +1193,7 @@ out_shmem:
 out_state:
 	boot_state_free(&r->st);
 out_free:
+	htr_syms_free(&r->syms);
 	free(r);
 	return ret;
 

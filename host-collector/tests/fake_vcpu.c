@@ -48,6 +48,7 @@
 #include "hypertrace_abi.h"
 #include "fake_vcpu.h"
 
+/* ht_fake_hypercall() - the probe point, defined in assembly below */
 void ht_fake_hypercall(void);
 
 /*

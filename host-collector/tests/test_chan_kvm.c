@@ -17,8 +17,10 @@
  *
  * Phases: (1) every vCPU record arrives exactly once, in order, with its
  * words, tid and a CLOCK_MONOTONIC timestamp, and the kernel filter keeps
- * foreign numbers and the non-vCPU thread out; (2) the same while the
- * channel drains concurrently with the emitters; (3) with the kernel
+ * foreign numbers and the non-vCPU thread out, while a second channel
+ * (another VM, with vCPU 0 only) gets exactly vCPU 0's records from its
+ * own instance; (2) the same while the channel drains concurrently with
+ * the emitters, woken by poll(2) on its descriptor; (3) with the kernel
  * filter removed, the user-space check still rejects both and counts
  * them; (4) with a tiny buffer, lost events are counted: delivered +
  * filtered + missed = emitted; (5) close leaves nothing behind.
@@ -74,14 +76,14 @@
 static struct {
 	char tdir[PATH_MAX];		/* tracefs mount */
 	char fake[PATH_MAX];		/* absolute path of fake_vcpu */
-	char inst[PATH_MAX];		/* our channel's instance directory */
+	char inst[PATH_MAX + 64];	/* our channel's instance directory */
 	bool probe_added;
 	pid_t child;
 	int to_child, from_child;
 	char rbuf[4096];
 	size_t rlen;
 	pid_t vcpu_tid[NVCPU], other_tid[NOTHER];
-	struct kvm_chan *chan;
+	struct kvm_chan *chan, *chan2;
 } g = { .child = -1, .to_child = -1, .from_child = -1 };
 
 /* What one phase saw. */
@@ -93,8 +95,9 @@ struct seen {
 	uint64_t count[NVCPU];
 	uint64_t last[NVCPU];
 	bool any[NVCPU];
+	uint64_t ts_min, ts_max;	/* of the vCPU records */
 	uint64_t total, non_vcpu, foreign, bad_words, bad_nr, dup, range,
-		 order, ts_out, batch;
+		 order, batch;
 };
 
 /* now_ns() - CLOCK_MONOTONIC in ns */
@@ -164,22 +167,23 @@ static void stop_child(void)
 		return;
 	for (i = 0; i < 200; i++) {
 		if (waitpid(g.child, &status, WNOHANG) == g.child)
-			goto reaped;
+			break;
 		usleep(10000);
 	}
-	kill(g.child, SIGKILL);
-	waitpid(g.child, &status, 0);
-reaped:
+	if (i == 200) {
+		kill(g.child, SIGKILL);
+		waitpid(g.child, &status, 0);
+	}
 	g.child = -1;
 }
 
 /* cleanup() - undo everything the test set up, in reverse order */
 static void cleanup(void)
 {
-	if (g.chan) {
-		kvm_chan_close(g.chan);
-		g.chan = NULL;
-	}
+	kvm_chan_close(g.chan2);
+	g.chan2 = NULL;
+	kvm_chan_close(g.chan);
+	g.chan = NULL;
 	stop_child();
 	if (g.probe_added) {
 		remove_probe();
@@ -408,8 +412,10 @@ static void on_rec(void *ctx, const struct ht_record *rec, unsigned long nr,
 		s->foreign++;
 		return;
 	}
-	if (ts_ns < s->t0 || ts_ns > s->t1)
-		s->ts_out++;
+	if (!s->ts_min || ts_ns < s->ts_min)
+		s->ts_min = ts_ns;
+	if (ts_ns > s->ts_max)
+		s->ts_max = ts_ns;
 	if (k < s->kbase || k >= s->kbase + s->n || k >= MAX_K) {
 		s->range++;
 		return;
@@ -429,6 +435,24 @@ static void on_rec(void *ctx, const struct ht_record *rec, unsigned long nr,
 	s->any[v] = true;
 	s->last[v] = k;
 	s->count[v]++;
+}
+
+/* What the second channel, on vCPU 0 only, saw. */
+struct seen2 {
+	uint64_t n, wrong;
+};
+
+/* on_rec2() - second channel's callback: only vCPU 0's records may come */
+static void on_rec2(void *ctx, const struct ht_record *rec, unsigned long nr,
+		    pid_t tid, uint64_t ts_ns)
+{
+	struct seen2 *s = ctx;
+
+	(void)nr;
+	(void)ts_ns;
+	s->n++;
+	if (tid != g.vcpu_tid[0] || ht_info_cpu(rec->info) != 0)
+		s->wrong++;
 }
 
 /* drain() - poll the channel until it has nothing left; events delivered */
@@ -483,7 +507,8 @@ static void check_complete(struct seen *s, const char *phase)
 	CHECK_IS(s->range, 0, "no record from outside the phase");
 	CHECK_IS(s->non_vcpu, 0, "nothing delivered from the non-vCPU thread");
 	CHECK_IS(s->foreign, 0, "no foreign hypercall number delivered");
-	CHECK_IS(s->ts_out, 0, "timestamps are CLOCK_MONOTONIC, inside the phase");
+	CHECK(s->ts_min >= s->t0 && s->ts_max <= s->t1,
+	      "timestamps are CLOCK_MONOTONIC, inside the phase");
 	if (s->strict_order)
 		CHECK_IS(s->order, 0, "each vCPU's records oldest first");
 	else if (s->order)
@@ -546,6 +571,34 @@ static void test_exists(void)
 	ok(strstr(err, "rmdir") != NULL, "the error says how to remove it");
 	if (rmdir(g.inst))
 		bail("rmdir %s: %s", g.inst, strerror(errno));
+}
+
+/* test_many_tids() - too many vCPUs for a pid filter: nr-only, still opens */
+static void test_many_tids(void)
+{
+	static pid_t tids[KVM_CHAN_MAX_TIDS + 1];
+	char err[512], buf[4096], path[sizeof(g.inst) + 128];
+	struct kvm_chan *c = NULL;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i <= KVM_CHAN_MAX_TIDS; i++)
+		tids[i] = 1000000 + i;
+	is(kvm_chan_open(&c, PROBE_SYSTEM, PROBE_EVENT, tids,
+			 KVM_CHAN_MAX_TIDS + 1, err, sizeof(err)), -EINVAL,
+	   "open refuses more than KVM_CHAN_MAX_TIDS threads");
+	ret = kvm_chan_open(&c, PROBE_SYSTEM, PROBE_EVENT, tids, 512, err,
+			    sizeof(err));
+	is(ret, 0, "512 vCPU threads open");
+	if (ret)
+		return;
+	/* the third successful open of this process */
+	snprintf(path, sizeof(path), "%s-2/events/%s/%s/filter", g.inst,
+		 PROBE_SYSTEM, PROBE_EVENT);
+	ok(!read_small(path, buf, sizeof(buf)) && strstr(buf, "0x48540002") &&
+	   !strstr(buf, "common_pid"),
+	   "a pid list too long for the kernel filter leaves the nr filter");
+	kvm_chan_close(c);
 }
 
 /* setup() - find tracefs, fake_vcpu and the probe offset; register the uprobe */
@@ -618,7 +671,9 @@ static void setup(void)
 int main(void)
 {
 	static struct seen s;
-	char err[512], buf[4096];
+	struct seen2 s2 = { 0 };
+	char err[512], buf[4096], inst2[sizeof(g.inst) + 8];
+	long n2;
 	uint64_t f0, m0, total, t_start = now_ns();
 	struct pollfd p[2];
 	bool done;
@@ -651,6 +706,15 @@ int main(void)
 	ok(!pollable(), "descriptor not readable before any event");
 	is(kvm_chan_poll(g.chan, on_rec, &s), 0, "empty poll delivers nothing");
 
+	/* a second channel (another VM) on vCPU 0 alone, beside the first */
+	ret = kvm_chan_open(&g.chan2, PROBE_SYSTEM, PROBE_EVENT, g.vcpu_tid, 1,
+			    err, sizeof(err));
+	is(ret, 0, "a second channel opens beside the first");
+	if (ret)
+		bail("second kvm_chan_open: %s", err);
+	snprintf(inst2, sizeof(inst2), "%s-1", g.inst);
+	ok(access(inst2, F_OK) == 0, "it has its own instance hypertrace-<pid>-1");
+
 	/* 1: kernel filter on, drained after the emitters finished */
 	begin(&s, 0, P1_N, true);
 	command("emit %lu %lu\n", P1_N, P1_F);
@@ -664,10 +728,25 @@ int main(void)
 	   "phase 1: kernel filter kept foreign numbers and the other thread out");
 	is(kvm_chan_missed(g.chan), 0, "phase 1: nothing missed");
 	ok(!pollable(), "phase 1: descriptor not readable after draining");
+	while ((n2 = kvm_chan_poll(g.chan2, on_rec2, &s2)) > 0)
+		;
+	is(n2, 0, "second channel drains without error");
+	is(s2.n, P1_N, "second channel: all of vCPU 0's records");
+	is(s2.wrong, 0, "second channel: nothing of the other vCPUs");
+	is(kvm_chan_missed(g.chan2) + kvm_chan_filtered(g.chan2), 0,
+	   "second channel: nothing missed or filtered");
+	kvm_chan_close(g.chan2);
+	g.chan2 = NULL;
+	ok(access(inst2, F_OK) != 0, "second channel's instance removed on close");
 
 	/* 2: drained concurrently with the emitters */
 	begin(&s, P1_N, P2_N, false);
 	command("emit %lu %lu\n", P2_N, 0);
+	p[0] = (struct pollfd){ .fd = kvm_chan_fd(g.chan), .events = POLLIN };
+	ret = poll(p, 1, LINE_TIMEOUT_MS);
+	ok(ret == 1 && (p[0].revents & POLLIN),
+	   "phase 2: a blocking poll(2) on the descriptor wakes up for events");
+	diag("phase 2: woke %.3f ms after the command", (now_ns() - s.t0) / 1e6);
 	done = false;
 	while (!done) {
 		p[0] = (struct pollfd){ .fd = g.from_child, .events = POLLIN };
@@ -728,6 +807,7 @@ int main(void)
 	kvm_chan_close(g.chan);
 	g.chan = NULL;
 	ok(access(g.inst, F_OK) != 0, "close removed the instance");
+	test_many_tids();
 	stop_child();
 	ret = remove_probe();
 	is(ret, 0, "the uprobe is not busy after close (event disabled)");
