@@ -36,6 +36,8 @@ void boot_state_free(struct boot_state *s)
 /* apply_event() - what one decoded event tells about the boot */
 static void apply_event(struct boot_state *s, const struct htr_event *e)
 {
+	if (e->type != HT_EV_SETUP_ENTRY && e->type != HT_EV_DECOMP_BEGIN)
+		s->kernel_started = true;
 	switch (e->type) {
 	case HT_EV_ANNOUNCE:
 		s->area_gpa = e->a0;

@@ -32,6 +32,7 @@ enum coll_exit {
  * @phase:        last phase begun (enum ht_phase), 0 before any
  * @initcall:     address of the initcall running now, 0 if none
  * @initcalls:    initcalls finished
+ * @kernel_started: the decompressor finished, or the kernel proper spoke
  * @booted:       BOOT_DONE seen
  * @machine_call: MACHINE_CALL seen (the guest is shutting down on purpose)
  * @panicked:     PANIC seen
@@ -49,6 +50,7 @@ struct boot_state {
 	unsigned int phase;
 	uint64_t initcall;
 	uint64_t initcalls;
+	bool kernel_started;
 	bool booted;
 	bool machine_call;
 	bool panicked;

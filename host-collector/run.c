@@ -27,6 +27,7 @@
 #include "symbols.h"
 
 #define RING_BATCH	4096	/* records per ring chunk */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PORT_BATCH	1024	/* records per doorbell read */
 
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG, ACCEL_USER };
@@ -92,10 +93,20 @@ struct run_opts {
  * @kvm:      the hypercall channel (KVM only), NULL when not open
  * @kvm_tried: opening it was attempted
  * @syms:     the kernel's symbols, for messages (may be empty)
+ * @probing:  the KVM probe runs: records are held back, not written
+ * @held:     records held back during the probe, with their source
+ * @held_src:
+ * @held_ns:  when each arrived
+ * @nheld:    how many
  */
 struct run {
 	struct run_opts *o;
 	bool attach;
+	bool probing;
+	struct ht_record held[1024];
+	uint16_t held_src[1024];
+	uint64_t held_ns[1024];
+	unsigned int nheld;
 	struct kvm_chan *kvm;
 	bool kvm_tried;
 	struct htr_syms syms;
@@ -133,7 +144,7 @@ static void run_usage(FILE *f)
 		"file until the guest powers off, panics, hangs or QEMU exits.\n\n"
 		"  -o, --output FILE       trace file (default hypertrace.htf; must not exist)\n"
 		"      --accel auto|kvm|tcg  auto: KVM if it really runs this guest, else TCG\n"
-		"      --kvm-probe SECONDS  time KVM gets to deliver the first record (5)\n"
+		"      --kvm-probe SECONDS  time KVM gets to start the kernel proper (10)\n"
 		"      --hang-timeout SECONDS  no guest progress this long is a hang (30)\n"
 		"      --timeout SECONDS   stop recording after this long (0: never)\n"
 		"      --stop-after-boot   quit QEMU once the kernel's boot is done\n"
@@ -186,7 +197,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	o->hc_system = "kvm";
 	o->hc_event = "kvm_hypercall";
 	o->output = "hypertrace.htf";
-	o->kvm_probe_s = 5;
+	o->kvm_probe_s = 10;
 	o->hang_s = 30;
 	o->dir_parent = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	while ((c = getopt_long(argc, argv, "+o:qh", opts, NULL)) != -1) {
@@ -478,13 +489,43 @@ static void stop_qemu(struct run *r)
 	}
 }
 
+/*
+ * put_records() - write @n records of @src that arrived at @t, or hold
+ * them back while the KVM probe decides whether this run counts
+ */
+static void put_records(struct run *r, enum htf_source src, uint64_t t,
+			const struct ht_record *rec, unsigned int n)
+{
+	unsigned int i;
+
+	if (!r->probing) {
+		htf_append(&r->w, HTF_RECORDS, src, t, rec, n * HT_RECORD_SIZE);
+		return;
+	}
+	for (i = 0; i < n && r->nheld < ARRAY_SIZE(r->held); i++) {
+		r->held[r->nheld] = rec[i];
+		r->held_src[r->nheld] = src;
+		r->held_ns[r->nheld++] = t;
+	}
+}
+
+/* put_held() - the probe succeeded: write what it held back */
+static void put_held(struct run *r)
+{
+	unsigned int i;
+
+	r->probing = false;
+	for (i = 0; i < r->nheld; i++)
+		put_records(r, r->held_src[i], r->held_ns[i], &r->held[i], 1);
+	r->nheld = 0;
+}
+
 /* flush_records() - write buffered records as one chunk of @src */
 static void flush_records(struct run *r, enum htf_source src)
 {
 	if (!r->nrec)
 		return;
-	htf_append(&r->w, HTF_RECORDS, src, now_ns(), r->rec,
-		   r->nrec * HT_RECORD_SIZE);
+	put_records(r, src, now_ns(), r->rec, r->nrec);
 	boot_state_feed(&r->st, r->rec, r->nrec, false, now_ns());
 	r->nrec = 0;
 }
@@ -523,10 +564,9 @@ static long read_doorbell(struct run *r)
 	while ((n = port_read(&r->port, rec, PORT_BATCH)) > 0) {
 		uint64_t t = now_ns();
 
-		htf_append(&r->w, HTF_RECORDS, HTF_SRC_PORT, t, rec,
-			   n * HT_RECORD_SIZE);
+		put_records(r, HTF_SRC_PORT, t, rec, n);
 		boot_state_feed(&r->st, rec, n, true, t);
-		if (!r->synced) {
+		if (!r->synced && !r->probing) {
 			/* under TCG the guest clock is placed by arrival */
 			o = json_object();
 			json_object_set_new(o, "guest_tsc", json_integer((json_int_t)rec[0].tsc));
@@ -551,8 +591,7 @@ static void on_hypercall(void *ctx, const struct ht_record *rec,
 
 	(void)tid;
 	if (nr == HT_HC_RECORD) {
-		htf_append(&r->w, HTF_RECORDS, HTF_SRC_HYPERCALL, ts_ns, rec,
-			   HT_RECORD_SIZE);
+		put_records(r, HTF_SRC_HYPERCALL, ts_ns, rec, 1);
 		boot_state_feed(&r->st, rec, 1, true, now_ns());
 	} else {
 		r->st.last_progress = now_ns();
@@ -681,14 +720,22 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 			r->qmp.fd = -1;
 		}
 		got += poll_hypercalls(r);
-		locate_area(r);
-		got += drain_rings(r);
+		if (!probing) {
+			locate_area(r);
+			got += drain_rings(r);
+		}
 		/* adaptive polling: fast while records flow, 50 ms when idle */
 		idle_ms = got ? 1 : (idle_ms * 2 > 50 ? 50 : idle_ms * 2);
 
 		t = now_ns();
 		if (probing) {
-			if (r->st.records)
+			/*
+			 * Not just any record: on some hosts (PVM) the setup code
+			 * and the decompressor run under KVM and then the guest
+			 * hangs, so KVM counts as working once the kernel proper
+			 * has started.
+			 */
+			if (r->st.kernel_started)
 				return true;
 			if (t > deadline_ns || reap(r))
 				return false;
@@ -899,26 +946,40 @@ static int start_guest(struct run *r)
 		goto out_launched;
 	}
 	if (try_kvm) {
+		r->probing = true;
 		err = launch(r, "kvm");
 		if (err)
 			goto out_launched;
-		if (loop(r, now_ns() + (uint64_t)(r->o->kvm_probe_s * 1e9), true))
-			return 0;
+		if (loop(r, now_ns() + (uint64_t)(r->o->kvm_probe_s * 1e9), true)) {
+			put_held(r);
+			goto out_launched;
+		}
+		/* start again from nothing: new RAM file, new channels */
+		r->probing = false;
+		r->nheld = 0;
 		stop_qemu(r);
+		if (r->kvm) {
+			kvm_chan_close(r->kvm);
+			r->kvm = NULL;
+		}
+		r->kvm_tried = false;
+		shmem_close(&r->shm);
 		port_close(&r->port);
 		qmp_close(&r->qmp);
 		boot_state_free(&r->st);
 		if (boot_state_init(&r->st))
 			return COLL_EXIT_ERROR;
 		if (r->o->accel == ACCEL_KVM) {
-			coll_err("KVM did not deliver the guest's first record within %.0f s\n",
+			coll_err("the guest did not reach its kernel proper under KVM within %.0f s\n",
 				 r->o->kvm_probe_s);
 			return COLL_EXIT_ERROR;
 		}
 		if (!r->o->quiet)
-			fprintf(stderr, "hypertrace-collector: KVM did not deliver the guest's "
-				"first record within %.0f s (this host's KVM cannot run it); "
-				"using TCG\n", r->o->kvm_probe_s);
+			fprintf(stderr, "hypertrace-collector: under KVM the guest did not "
+				"reach its kernel proper within %.0f s (%s; this host's KVM "
+				"cannot run it); using TCG\n", r->o->kvm_probe_s,
+				r->st.records ? "it stopped after the setup code or the "
+				"decompressor" : "not a single record");
 	}
 	err = launch(r, "tcg");
 out_launched:

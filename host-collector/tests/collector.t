@@ -124,7 +124,7 @@ t.ok(len(ini) >= printed > 100, 'every initcall recorded (%d, kernel printed %d)
 
 # ---- accelerator choice on this host -------------------------------------------
 out = os.path.join(work, 'auto.htf')
-p = subprocess.run([COLL, 'run', '-o', out, '--kvm-probe', '3', '--dir', work, '--'] + qemu(''),
+p = subprocess.run([COLL, 'run', '-o', out, '--kvm-probe', '8', '--dir', work, '--'] + qemu(''),
                    capture_output=True, text=True, timeout=120)
 if os.path.exists('/dev/kvm'):
     meta = [json.loads(c[2]) for c in chunks(out) if c[0] == 1]
