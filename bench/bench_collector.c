@@ -67,10 +67,7 @@ static void *setup(unsigned int cpus, unsigned int recs, __u64 *size, const char
 
 	*size = ht_area_size(cpus, recs);
 	area = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	memset(&ht, 0, sizeof(ht));
-	ht.bulk = &ht_shmem_transport;
-	ht.fast = 1;
-	ht.batch = HT_DEFAULT_BATCH;
+	ht_test_reset();
 	ht_early_buf.state = HT_EARLY_MOVED;
 	unlink(trace);
 	if (area == MAP_FAILED || ht_rings_init(area, 0, *size, cpus, recs) ||

@@ -30,10 +30,7 @@ static double now_ns(void)
 /* fresh_rings() - empty rings, as after boot, so a run never hits a full ring */
 static void fresh_rings(void)
 {
-	memset(&ht, 0, sizeof(ht));
-	ht.bulk = &ht_shmem_transport;
-	ht.fast = 1;
-	ht.batch = HT_DEFAULT_BATCH;
+	ht_test_reset();
 	ht_early_buf.state = HT_EARLY_MOVED;
 	memset(area, 0, area_size);
 	if (ht_rings_init(area, 0, area_size, 1, ring_records)) {

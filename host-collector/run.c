@@ -889,6 +889,25 @@ static int verdict(struct run *r, char *why, size_t len)
 	return COLL_EXIT_CRASH;
 }
 
+/* finish() - last drain, the verdict into the trace and on stderr; exit status */
+static int finish(struct run *r)
+{
+	char why[HT_STR_MAX + 256];
+	json_t *e = json_object();
+	int ret;
+
+	final_drain(r);
+	progress(r, true);
+	ret = verdict(r, why, sizeof(why));
+	json_object_set_new(e, "exit_status", json_integer(ret));
+	json_object_set_new(e, "reason", json_string(why));
+	trace_json(r, HTF_END, e);
+	if (!r->o->quiet || ret)
+		fprintf(stderr, "hypertrace-collector: %s; trace in %s\n", why,
+			r->o->output);
+	return ret;
+}
+
 /* write_metadata() - the trace's first words on what it recorded */
 static void write_metadata(struct run *r)
 {
@@ -998,7 +1017,6 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
 	struct run *r;
-	char why[HT_STR_MAX + 256];
 	int ret, err;
 
 	ret = parse_run_opts(argc, argv, &o);
@@ -1057,18 +1075,7 @@ int cmd_run(int argc, char **argv)
 		json_object_set_new(e, "status", json_integer(r->qemu_status));
 		host_event(r, "qemu_exit", e);
 	}
-	final_drain(r);
-	progress(r, true);
-	ret = verdict(r, why, sizeof(why));
-	{
-		json_t *e = json_object();
-
-		json_object_set_new(e, "exit_status", json_integer(ret));
-		json_object_set_new(e, "reason", json_string(why));
-		trace_json(r, HTF_END, e);
-	}
-	if (!o.quiet || ret)
-		fprintf(stderr, "hypertrace-collector: %s; trace in %s\n", why, o.output);
+	ret = finish(r);
 
 out_close_trace:
 	if (r->w.error)
@@ -1132,7 +1139,6 @@ int cmd_attach(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *qmp = NULL, *ram = NULL, *db = NULL;
-	char why[HT_STR_MAX + 256];
 	struct run_opts o = { .output = "hypertrace.htf", .hang_s = 30 };
 	struct run *r;
 	long pid = 0;
@@ -1232,18 +1238,7 @@ int cmd_attach(int argc, char **argv)
 	write_metadata(r);
 	host_event(r, "attach", NULL);
 	loop(r, 0, false);
-	final_drain(r);
-	progress(r, true);
-	ret = verdict(r, why, sizeof(why));
-	{
-		json_t *e = json_object();
-
-		json_object_set_new(e, "exit_status", json_integer(ret));
-		json_object_set_new(e, "reason", json_string(why));
-		trace_json(r, HTF_END, e);
-	}
-	if (!o.quiet || ret)
-		fprintf(stderr, "hypertrace-collector: %s; trace in %s\n", why, o.output);
+	ret = finish(r);
 	if (htf_close(&r->w) && !ret)
 		ret = COLL_EXIT_ERROR;
 out_qmp:

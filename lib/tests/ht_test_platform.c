@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "ht_internal.h"
 #include "ht_test_platform.h"
 
 __thread unsigned int ht_test_cpu;
@@ -64,4 +65,25 @@ void ht_arch_cpuid(__u32 leaf, __u32 regs[4])
 			 : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]),
 			   "=d"(regs[3])
 			 : "0"(leaf), "2"(0));
+}
+
+/* ht_test_reset() - the library and the recorders back to boot-time state */
+void ht_test_reset(void)
+{
+	memset(&ht, 0, sizeof(ht));
+	ht.bulk = &ht_shmem_transport;
+	ht.fast = 1;
+	ht.batch = HT_DEFAULT_BATCH;
+	ht.mode = HT_MODE_AUTO;
+	memset(&ht_early_buf, 0, sizeof(ht_early_buf));
+	ht_early_buf.magic = HT_EARLY_MAGIC;
+	ht_early_buf.version = HT_ABI_VERSION;
+	ht_early_buf.hdr_size = __builtin_offsetof(struct ht_early, rec);
+	ht_early_buf.capacity = HT_EARLY_RECORDS;
+	ht_early_buf.state = HT_EARLY_ACTIVE;
+	ht_test_port_len = 0;
+	ht_test_port_calls = 0;
+	ht_test_hc_count = 0;
+	ht_test_cpuid_table = NULL;
+	ht_test_cpu = 0;
 }

@@ -83,6 +83,7 @@ static inline void ht_plat_doorbell_unlock(int locked)
 		__atomic_store_n(&ht_test_lock, 0, __ATOMIC_RELEASE);
 }
 
+void ht_test_reset(void);
 void ht_arch_outsb(__u16 port, const void *buf, unsigned long len);
 void ht_arch_hypercall(int amd, unsigned long nr, __u64 a0, __u64 a1,
 		       __u64 a2, __u64 a3);

@@ -17,25 +17,10 @@ static struct htr_event events[MAX_EVENTS];
 static unsigned int nr_events;
 static struct htr_decoder dec;
 
-/* reset() - put the library back in its boot-time state */
+/* reset() - the library back in its boot-time state, no events collected */
 static void reset(void)
 {
-	memset(&ht, 0, sizeof(ht));
-	ht.bulk = &ht_shmem_transport;
-	ht.fast = 1;
-	ht.batch = HT_DEFAULT_BATCH;
-	ht.mode = HT_MODE_AUTO;
-	memset(&ht_early_buf, 0, sizeof(ht_early_buf));
-	ht_early_buf.magic = HT_EARLY_MAGIC;
-	ht_early_buf.version = HT_ABI_VERSION;
-	ht_early_buf.hdr_size = offsetof(struct ht_early, rec);
-	ht_early_buf.capacity = HT_EARLY_RECORDS;
-	ht_early_buf.state = HT_EARLY_ACTIVE;
-	ht_test_port_len = 0;
-	ht_test_port_calls = 0;
-	ht_test_hc_count = 0;
-	ht_test_cpuid_table = NULL;
-	ht_test_cpu = 0;
+	ht_test_reset();
 	nr_events = 0;
 	htr_decoder_free(&dec);
 	htr_decoder_init(&dec, 64);

@@ -154,18 +154,6 @@ static void *consumer(void *arg)
 	return NULL;
 }
 
-/* reset_lib() - the library's boot-time state */
-static void reset_lib(void)
-{
-	memset(&ht, 0, sizeof(ht));
-	ht.bulk = &ht_shmem_transport;
-	ht.fast = 1;
-	ht.batch = HT_DEFAULT_BATCH;
-	ht_early_buf.count = 0;
-	ht_early_buf.lost = 0;
-	ht_early_buf.state = HT_EARLY_ACTIVE;
-}
-
 /* run() - one stress run; returns 0 if it could be set up */
 static int run(const char *name, unsigned int nprod, unsigned int ring_records,
 	       bool paced, unsigned long long per_prod)
@@ -194,7 +182,7 @@ static int run(const char *name, unsigned int nprod, unsigned int ring_records,
 	if (st.guest == MAP_FAILED || st.host == MAP_FAILED)
 		return -1;
 
-	reset_lib();
+	ht_test_reset();
 	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
 	ok(ht_rings_init(st.guest, 0, st.size, nprod, ring_records) == 0, name);
 	/* the announce record is not a numbered event: drop it from ring 0 */
