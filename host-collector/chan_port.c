@@ -25,14 +25,7 @@ int port_listen(struct port_chan *p, const char *path)
 /* port_accept() - take QEMU's connection; 0, or -EAGAIN if none yet */
 int port_accept(struct port_chan *p)
 {
-	int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return -errno;
-	close(p->listen_fd);
-	p->listen_fd = -1;
-	p->fd = fd;
-	return 0;
+	return unix_accept_once(&p->listen_fd, &p->fd);
 }
 
 /*

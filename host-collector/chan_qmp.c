@@ -27,14 +27,7 @@ int qmp_listen(struct qmp_chan *q, const char *path)
 /* qmp_accept() - take QEMU's connection; 0, or -EAGAIN if none yet */
 int qmp_accept(struct qmp_chan *q)
 {
-	int fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return -errno;
-	close(q->listen_fd);
-	q->listen_fd = -1;
-	q->fd = fd;
-	return 0;
+	return unix_accept_once(&q->listen_fd, &q->fd);
 }
 
 /* qmp_connect() - connect to a running QEMU's QMP socket (attach) */

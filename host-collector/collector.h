@@ -158,6 +158,7 @@ uint64_t now_ns(void);
 uint64_t realtime_ns(void);
 int unix_listen(const char *path);
 int unix_connect(const char *path);
+int unix_accept_once(int *listen_fd, int *fd);
 void coll_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _HT_COLLECTOR_H */

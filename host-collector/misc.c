@@ -62,6 +62,22 @@ int unix_listen(const char *path)
 	return fd;
 }
 
+/*
+ * unix_accept_once() - take the one connection a listening socket waits
+ * for, then stop listening; 0, or -EAGAIN while nobody has connected
+ */
+int unix_accept_once(int *listen_fd, int *fd)
+{
+	int c = accept4(*listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (c < 0)
+		return -errno;
+	close(*listen_fd);
+	*listen_fd = -1;
+	*fd = c;
+	return 0;
+}
+
 /* unix_connect() - connect to the unix stream socket at @path; fd or -errno */
 int unix_connect(const char *path)
 {
