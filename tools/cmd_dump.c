@@ -10,25 +10,10 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "events.h"
 #include "htrace.h"
 #include "tracefile.h"
 #include "util.h"
-
-/**
- * struct dump - what one dump run collects
- * @ev:      events, from the early buffer and the rings
- * @nr:      events in @ev
- * @alloc:   room in @ev
- * @dec:     decoder for the current source
- * @failed:  an allocation failed
- */
-struct dump {
-	struct htr_event *ev;
-	size_t nr;
-	size_t alloc;
-	struct htr_decoder dec;
-	int failed;
-};
 
 /* dump_usage() - help text; @f is stdout for --help, stderr on error */
 static void dump_usage(FILE *f)
@@ -48,60 +33,6 @@ static void dump_usage(FILE *f)
 		"  -h, --help          this text\n\n"
 		"Exit status: 0 events printed; 1 no valid trace in IMAGE; 2 usage error.\n",
 		prog);
-}
-
-/* add_event() - append to the collected events, growing the array */
-static void add_event(struct dump *d, const struct htr_event *ev)
-{
-	if (d->nr == d->alloc) {
-		size_t n = d->alloc ? d->alloc * 2 : 1024;
-		struct htr_event *p = realloc(d->ev, n * sizeof(*p));
-
-		if (!p) {
-			d->failed = 1;
-			return;
-		}
-		d->ev = p;
-		d->alloc = n;
-	}
-	d->ev[d->nr++] = *ev;
-}
-
-/* dump_rec() - decode one record into the collection */
-static int dump_rec(void *ctx, const struct ht_record *rec, unsigned int ring)
-{
-	struct dump *d = ctx;
-	struct htr_event out[2];
-	int i, n;
-
-	(void)ring;
-	n = htr_decode(&d->dec, rec, out);
-	for (i = 0; i < n; i++)
-		add_event(d, &out[i]);
-	return d->failed;
-}
-
-/* flush_streams() - collect string events still waiting for parts */
-static void flush_streams(struct dump *d)
-{
-	struct htr_event ev;
-	unsigned int i;
-
-	for (i = 0; i < d->dec.nr_cpus; i++)
-		if (htr_decoder_flush(&d->dec, i, &ev))
-			add_event(d, &ev);
-}
-
-/* by_time() - qsort order: TSC, then CPU, then seq */
-static int by_time(const void *a, const void *b)
-{
-	const struct htr_event *x = a, *y = b;
-
-	if (x->tsc != y->tsc)
-		return x->tsc < y->tsc ? -1 : 1;
-	if (x->cpu != y->cpu)
-		return x->cpu < y->cpu ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* print_event() - one event as a text line or a JSON object */
@@ -138,93 +69,6 @@ static void print_event(const struct htr_event *e, bool json)
 	putchar('\n');
 }
 
-/* dup_key() - a hash of a record, to drop the doorbell copy of a ring record */
-static uint64_t dup_key(const struct ht_record *r)
-{
-	return (r->tsc * 0x9e3779b97f4a7c15ULL) ^ r->info ^ (r->a0 << 1) ^ (r->a1 << 2);
-}
-
-/* cmp_u64() - qsort order for u64 */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * dump_trace() - decode a collector trace file: ring and early-buffer
- * records through one decoder, doorbell records through another after
- * dropping those the rings also carried
- */
-static int dump_trace(struct dump *d, const struct mapped_file *m, uint64_t *gaps,
-		      uint64_t *bad, uint64_t *torn, const char **torn_reason)
-{
-	struct htr_decoder port;
-	struct htf_reader r;
-	struct htf_chunk c;
-	uint64_t *keys = NULL;
-	size_t nkeys = 0, cap = 0, i;
-	int err, pass;
-
-	err = htf_open_mem(&r, m->data, m->size);
-	if (err)
-		return err;
-	if (htr_decoder_init(&d->dec, HT_MAX_RINGS) || htr_decoder_init(&port, HT_MAX_RINGS)) {
-		d->failed = 1;
-		return HTR_E_NOMEM;
-	}
-	/* pass 0: ring records (and their keys); pass 1: doorbell records */
-	for (pass = 0; pass < 2; pass++) {
-		htf_open_mem(&r, m->data, m->size);
-		while (htf_next(&r, &c) == 1) {
-			bool ring = c.source == HTF_SRC_RING || c.source == HTF_SRC_EARLY;
-
-			if (c.kind != HTF_RECORDS || (pass == 0) != ring)
-				continue;
-			for (i = 0; i + HT_RECORD_SIZE <= c.len; i += HT_RECORD_SIZE) {
-				struct ht_record rec;
-				struct htr_event out[2];
-				int k, n;
-
-				memcpy(&rec, c.payload + i, sizeof(rec));
-				if (pass == 0) {
-					if (nkeys == cap) {
-						uint64_t *p = realloc(keys, (cap ? cap * 2 : 4096) * sizeof(*p));
-
-						if (!p) {
-							d->failed = 1;
-							goto out_free;
-						}
-						keys = p;
-						cap = cap ? cap * 2 : 4096;
-					}
-					keys[nkeys++] = dup_key(&rec);
-					dump_rec(d, &rec, 0);
-					continue;
-				}
-				if (bsearch(&(uint64_t){ dup_key(&rec) }, keys, nkeys,
-					    sizeof(*keys), cmp_u64))
-					continue;
-				n = htr_decode(&port, &rec, out);
-				for (k = 0; k < n; k++)
-					add_event(d, &out[k]);
-			}
-		}
-		if (pass == 0)
-			qsort(keys, nkeys, sizeof(*keys), cmp_u64);
-	}
-	flush_streams(d);
-	*gaps += d->dec.seq_lost;
-	*bad += d->dec.bad + port.bad;
-	*torn = r.torn;
-	*torn_reason = r.torn_reason;
-out_free:
-	free(keys);
-	htr_decoder_free(&port);
-	return d->failed ? HTR_E_NOMEM : HTR_OK;
-}
-
 /* parse_offset() - a byte offset option; returns 0 or -1 */
 static int parse_offset(const char *s, size_t *off)
 {
@@ -251,7 +95,7 @@ int cmd_dump(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, early_only = false, quiet = false, have_off = false;
-	struct dump d = { 0 };
+	struct ev_list d = { 0 };
 	struct mapped_file m;
 	struct htr_early early;
 	struct htr_area a;
@@ -296,12 +140,12 @@ int cmd_dump(int argc, char **argv)
 		uint64_t torn = 0;
 		const char *reason = NULL;
 
-		err = dump_trace(&d, &m, &gaps, &bad, &torn, &reason);
+		err = ev_read_trace(&d, &m, &gaps, &bad, &torn, &reason);
 		if (err) {
 			err_msg("dump: %s: %s\n", argv[optind], htr_strerror(err));
 			goto out_free;
 		}
-		qsort(d.ev, d.nr, sizeof(d.ev[0]), by_time);
+		qsort(d.ev, d.nr, sizeof(d.ev[0]), ev_by_time);
 		for (i = 0; i < d.nr; i++)
 			print_event(&d.ev[i], json);
 		if (json)
@@ -341,8 +185,8 @@ int cmd_dump(int argc, char **argv)
 		if (htr_decoder_init(&d.dec, HT_MAX_RINGS) != HTR_OK)
 			goto out_nomem;
 		for (i = 0; i < early.count; i++)
-			dump_rec(&d, &early.rec[i], 0);
-		flush_streams(&d);
+			ev_decode_rec(&d, &early.rec[i], 0);
+		ev_flush_streams(&d);
 		lost += early.lost;
 		gaps += d.dec.seq_lost;
 		bad += d.dec.bad;
@@ -351,8 +195,8 @@ int cmd_dump(int argc, char **argv)
 	if (have_area) {
 		if (htr_decoder_init(&d.dec, a.ctl.nr_rings) != HTR_OK)
 			goto out_nomem;
-		htr_area_drain(&a, dump_rec, &d);
-		flush_streams(&d);
+		htr_area_drain(&a, ev_decode_rec, &d);
+		ev_flush_streams(&d);
 		for (i = 0; i < a.ctl.nr_rings; i++) {
 			lost += a.rings[i].lost;
 			errors += a.rings[i].errors;
@@ -364,7 +208,7 @@ int cmd_dump(int argc, char **argv)
 	if (d.failed)
 		goto out_nomem;
 
-	qsort(d.ev, d.nr, sizeof(d.ev[0]), by_time);
+	qsort(d.ev, d.nr, sizeof(d.ev[0]), ev_by_time);
 	for (i = 0; i < d.nr; i++)
 		print_event(&d.ev[i], json);
 	if (json)
