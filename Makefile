@@ -125,7 +125,7 @@ $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_
 $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf -ljansson
 
 # ---- host collector ----------------------------------------------------------
 

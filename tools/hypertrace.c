@@ -13,7 +13,8 @@
 #define HT_VERSION	"0.1"
 
 static const struct ht_cmd commands[] = {
-	{ "dump", cmd_dump, "print the raw events in a guest memory image" },
+	{ "dump", cmd_dump, "print the events of a trace or a guest memory image" },
+	{ "report", cmd_report, "where a recorded boot's time went (text or JSON)" },
 };
 
 /* usage() - the top-level help */

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+"""hypertrace report on traces recorded from the project's own boots
+(tools/tests/fixtures: a boot with 200 ms added to serial8250_init and a
+300 ms reboot notifier, and a boot that panics in serial8250_init), with
+the System.map lines they need: golden text and JSON, the JSON's shape,
+and bad input."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FX = os.path.join(HERE, 'fixtures')
+HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
+                  'bin', 'hypertrace')
+n = 0
+failed = 0
+
+
+def ok(cond, what, diag=''):
+    """One TAP line."""
+    global n, failed
+    n += 1
+    print('%sok %d - %s' % ('' if cond else 'not ', n, what))
+    if not cond:
+        failed += 1
+        for line in str(diag).splitlines()[-20:]:
+            print('#   ' + line)
+
+
+def report(trace, *opts):
+    """hypertrace report; (exit status, stdout, stderr)."""
+    p = subprocess.run([HT, 'report', '--system-map', os.path.join(FX, 'System.map')]
+                       + list(opts) + [trace], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+for name in ('boot', 'panic'):
+    trace = os.path.join(FX, name + '.htf')
+    rc, out, err = report(trace)
+    want = open(os.path.join(FX, name + '.report.txt')).read()
+    ok(rc == 0 and out == want, '%s: text report matches the golden file' % name, err or out)
+    rc, out, err = report(trace, '--json')
+    want = json.load(open(os.path.join(FX, name + '.report.json')))
+    got = json.loads(out) if rc == 0 else None
+    ok(got == want, '%s: JSON report matches the golden file' % name, err)
+
+o = json.loads(report(os.path.join(FX, 'boot.htf'), '--json')[1])
+ok(all(k in o for k in ('boot_ns', 'phases', 'levels', 'initcalls', 'shutdown',
+                        'failure', 'lost_records')), 'JSON has every documented key')
+ic = o['initcalls']
+ok(all(set(('name', 'addr', 'cpu', 'start_ns', 'duration_ns', 'ret', 'level')) <= set(i)
+       for i in ic), 'every initcall has name, addr, cpu, start_ns, duration_ns, ret, level')
+slow = max(ic, key=lambda i: i['duration_ns'])
+ok(slow['name'] == 'serial8250_init' and slow['duration_ns'] >= 180e6,
+   'the 200 ms delay makes serial8250_init the slowest initcall (%.0f ms)'
+   % (slow['duration_ns'] / 1e6))
+sd = max(o['shutdown'], key=lambda s: s['duration_ns'] if s['kind'] != 'phase' else 0)
+ok(sd['name'] == 'ht_selftest_reboot_notify' and sd['duration_ns'] >= 270e6,
+   'the slow reboot notifier is the slowest shutdown step (%.0f ms)' % (sd['duration_ns'] / 1e6))
+ok(o['failure']['kind'] == 'none' and o['boot_ns'] > 0 and o['lost_records'] == 0,
+   'completed boot: no failure, boot time, nothing lost')
+names = [p['name'] for p in o['phases']]
+ok(names[:3] == ['firmware and loader', 'setup code', 'decompressor'],
+   'the time before the kernel is its own phases', names[:4])
+starts = [i['start_ns'] for i in ic]
+ok(starts == sorted(starts), 'initcalls in time order')
+
+p = json.loads(report(os.path.join(FX, 'panic.htf'), '--json')[1])
+ok(p['failure']['kind'] == 'panic' and p['failure']['initcall'] == 'serial8250_init' and
+   'panic in serial8250_init' in p['failure']['message'],
+   'panic: kind, initcall and message', p['failure'])
+
+# bad input
+tmp = tempfile.mkdtemp()
+data = open(os.path.join(FX, 'boot.htf'), 'rb').read()
+cases = {'empty': b'', 'short': data[:40], 'garbage': b'\x00' * 4096,
+         'newer': data[:8] + b'\x09\x00\x00\x00' + data[12:]}
+for name, blob in cases.items():
+    path = os.path.join(tmp, name)
+    open(path, 'wb').write(blob)
+    rc, out, err = report(path)
+    ok(rc == 1 and err.strip() and not out, '%s trace file: exit 1 with a message' % name, err)
+path = os.path.join(tmp, 'torn')
+open(path, 'wb').write(data[:len(data) // 2])
+rc, out, err = report(path)
+ok(rc == 0 and 'torn tail' in err, 'torn trace: report of what is there, with a warning', err)
+rc, out, err = report(os.path.join(FX, 'boot.htf'), '--top', 'x')
+ok(rc == 2, 'bad --top: exit 2')
+p = subprocess.run([HT, 'report'], capture_output=True, text=True)
+ok(p.returncode == 2 and 'usage' in p.stderr, 'no trace: usage, exit 2')
+subprocess.run(['rm', '-rf', tmp])
+print('1..%d' % n)
+sys.exit(1 if failed else 0)
