@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+"""hypertrace export on the recorded fixtures: Perfetto JSON that parses,
+with named per-CPU tracks and properly nested complete events on every
+track; CSV that agrees with report --json; and usage errors."""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FX = os.path.join(HERE, 'fixtures')
+HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
+                  'bin', 'hypertrace')
+SM = ['--system-map', os.path.join(FX, 'System.map')]
+n = 0
+failed = 0
+
+
+def ok(cond, what, diag=''):
+    """One TAP line."""
+    global n, failed
+    n += 1
+    print('%sok %d - %s' % ('' if cond else 'not ', n, what))
+    if not cond:
+        failed += 1
+        for line in str(diag).splitlines()[-20:]:
+            print('#   ' + line)
+
+
+def run(*args):
+    """hypertrace with args; (rc, stdout, stderr)."""
+    p = subprocess.run([HT] + list(args), capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def nests(events):
+    """Whether complete events on one track nest properly; first offender."""
+    stack = []
+    for e in sorted(events, key=lambda e: (e['ts'], -e['dur'])):
+        end = e['ts'] + e['dur']
+        while stack and stack[-1] <= e['ts']:
+            stack.pop()
+        if stack and end > stack[-1] + 1e-9:
+            return e
+        stack.append(end)
+    return None
+
+
+tmp = tempfile.mkdtemp()
+for name in ('boot', 'panic'):
+    trace = os.path.join(FX, name + '.htf')
+    out = os.path.join(tmp, name + '.json')
+    rc, _, err = run('export', '-f', 'perfetto', '-o', out, *SM, trace)
+    ok(rc == 0, '%s: perfetto export written' % name, err)
+    d = json.load(open(out))
+    ev = d['traceEvents']
+    rep = json.loads(run('report', '--json', *SM, trace)[1])
+    lanes = {e['tid']: e['args']['name'] for e in ev if e['ph'] == 'M' and e['name'] == 'thread_name'}
+    cpus = {i['cpu'] for i in rep['initcalls']}
+    ok(all(lanes.get(c) == 'CPU %d initcalls' % c for c in cpus) and 'phases' in lanes.values(),
+       '%s: named tracks for phases, levels and each CPU' % name, lanes)
+    xs = [e for e in ev if e['ph'] == 'X']
+    ok(sum(e['cat'] == 'initcall' for e in xs) == len(rep['initcalls']),
+       '%s: one complete event per initcall (%d)' % (name, len(rep['initcalls'])))
+    bad = [nests([e for e in xs if e['tid'] == tid]) for tid in lanes]
+    ok(not any(bad), '%s: every begin/end nests on every track' % name, [b for b in bad if b])
+    if name == 'panic':
+        ok(any(e['ph'] == 'i' and e['name'] == 'panic' for e in ev), 'panic: an instant event marks it')
+
+out = os.path.join(tmp, 'boot.csv')
+rc, _, err = run('export', '--format', 'csv', '-o', out, *SM, os.path.join(FX, 'boot.htf'))
+rows = list(csv.DictReader(open(out)))
+rep = json.loads(run('report', '--json', *SM, os.path.join(FX, 'boot.htf'))[1])
+ok(rc == 0 and [(r['name'], int(r['duration_ns'])) for r in rows] ==
+   [(i['name'], i['duration_ns']) for i in rep['initcalls']],
+   'csv: the same initcalls and durations as report --json (%d rows)' % len(rows), err)
+rc, _, err = run('export', '-f', 'ctf', '-o', out, os.path.join(FX, 'boot.htf'))
+ok(rc == 2 and 'not there yet' in err, 'ctf: says it is not there yet, exit 2', err)
+rc, _, err = run('export', '-f', 'perfetto', os.path.join(FX, 'boot.htf'))
+ok(rc == 2, 'no -o: exit 2')
+rc, _, err = run('export', '-f', 'csv', '-o', '/nonexistent/dir/x.csv', *SM, os.path.join(FX, 'boot.htf'))
+ok(rc == 1 and 'cannot write' in err, 'unwritable output: exit 1 with a message', err)
+subprocess.run(['rm', '-rf', tmp])
+print('1..%d' % n)
+sys.exit(1 if failed else 0)
