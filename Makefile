@@ -139,6 +139,13 @@ $(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
+# hypertrace under ASan+UBSan, for the tests that feed it damaged traces
+$(B)/bin/asan-hypertrace: $(TOOL_SRCS) $(LIBHTRACE_SRCS) $(wildcard tools/*.h libhtrace/*.h)
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -o $@ $(TOOL_SRCS) $(LIBHTRACE_SRCS) \
+		-lz -lelf -ljansson
+
 # the same under ASan+UBSan, for the hostile-guest test
 $(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildcard host-collector/*.h libhtrace/*.h)
 	@mkdir -p $(@D)
@@ -225,7 +232,7 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(HC_TESTS) $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+check: all $(TESTS_ASAN) $(HC_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
