@@ -117,10 +117,18 @@ $(LIBHTRACE_ASAN): $(call asan,$(LIBHTRACE_SRCS))
 
 # ---- tools -------------------------------------------------------------------
 
+# the HTML report's template, as a C string
+$(B)/gen/report_html.h: tools/report.html.in
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(B)/obj/tools/cmd_html.o: $(B)/gen/report_html.h
+
 $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_abi.h)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -I$(B)/gen -c $< -o $@
 
 $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
@@ -140,10 +148,10 @@ $(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
 
 # hypertrace under ASan+UBSan, for the tests that feed it damaged traces
-$(B)/bin/asan-hypertrace: $(TOOL_SRCS) $(LIBHTRACE_SRCS) $(wildcard tools/*.h libhtrace/*.h)
+$(B)/bin/asan-hypertrace: $(TOOL_SRCS) $(LIBHTRACE_SRCS) $(wildcard tools/*.h libhtrace/*.h) $(B)/gen/report_html.h
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -o $@ $(TOOL_SRCS) $(LIBHTRACE_SRCS) \
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -I$(B)/gen -o $@ $(TOOL_SRCS) $(LIBHTRACE_SRCS) \
 		-lz -lelf -ljansson
 
 # the same under ASan+UBSan, for the hostile-guest test

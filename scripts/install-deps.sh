@@ -11,6 +11,8 @@ PKGS="$PKGS linux-source-6.1 flex bison libelf-dev libssl-dev cpio gzip xz-utils
 PKGS="$PKGS qemu-system-x86 python3-ply python3-git"
 # the host collector and tools
 PKGS="$PKGS libjansson-dev libelf-dev zlib1g-dev libtracefs-dev libtraceevent-dev pkg-config"
+# the HTML report's test renders it in a real browser
+PKGS="$PKGS chromium fonts-dejavu-core"
 
 missing=""
 for p in $PKGS; do

@@ -453,6 +453,75 @@ out_unmap:
 	return err;
 }
 
+/* span_json() - one span as a JSON object */
+static json_t *span_json(const struct span *s, bool initcall)
+{
+	json_t *o = json_object();
+	char addr[24];
+
+	json_object_set_new(o, "name", json_string(s->name));
+	json_object_set_new(o, "start_ns", json_integer((json_int_t)s->start_ns));
+	json_object_set_new(o, "duration_ns", json_integer((json_int_t)s->dur_ns));
+	if (s->open)
+		json_object_set_new(o, "unfinished", json_true());
+	if (initcall) {
+		snprintf(addr, sizeof(addr), "%#" PRIx64, s->addr);
+		json_object_set_new(o, "addr", json_string(addr));
+		json_object_set_new(o, "cpu", json_integer(s->cpu));
+		json_object_set_new(o, "ret", json_integer(s->ret));
+		json_object_set_new(o, "level", json_string(level_name(s->level)));
+	}
+	if (s->kind)
+		json_object_set_new(o, "kind", json_string(s->kind));
+	return o;
+}
+
+/* list_json() - a span list as a JSON array */
+static json_t *list_json(const struct span_list *l, bool initcall)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		json_array_append_new(a, span_json(&l->s[i], initcall));
+	return a;
+}
+
+/**
+ * model_json() - the model as the JSON object report --json prints
+ * @m: the model
+ *
+ * Return: a new reference, or NULL when out of memory.
+ */
+json_t *model_json(const struct boot_model *m)
+{
+	json_t *o = json_object(), *f = json_object();
+
+	if (!o || !f) {
+		json_decref(o);
+		json_decref(f);
+		return NULL;
+	}
+	json_object_set_new(o, "boot_ns", json_integer((json_int_t)m->boot_ns));
+	json_object_set_new(o, "userspace_ns", json_integer((json_int_t)m->user_ns));
+	json_object_set_new(o, "end_ns", json_integer((json_int_t)m->end_ns));
+	json_object_set_new(o, "accel", json_string(m->accel));
+	json_object_set_new(o, "cpus", json_integer(m->ncpus));
+	json_object_set_new(o, "tsc_khz", json_integer((json_int_t)m->tsc_khz));
+	json_object_set_new(o, "phases", list_json(&m->phases, false));
+	json_object_set_new(o, "levels", list_json(&m->levels, false));
+	json_object_set_new(o, "initcalls", list_json(&m->initcalls, true));
+	json_object_set_new(o, "shutdown", list_json(&m->shutdown, false));
+	json_object_set_new(o, "markers", list_json(&m->markers, false));
+	json_object_set_new(f, "kind", json_string(m->fail_kind));
+	json_object_set_new(f, "message", json_string(m->fail_msg));
+	json_object_set_new(f, "initcall", m->fail_initcall[0] ?
+			    json_string(m->fail_initcall) : json_null());
+	json_object_set_new(o, "failure", f);
+	json_object_set_new(o, "lost_records", json_integer((json_int_t)m->lost));
+	return o;
+}
+
 /* model_free() - release a model */
 void model_free(struct boot_model *m)
 {

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "events.h"
 #include "symbols.h"
 
@@ -96,6 +98,7 @@ struct boot_model {
 int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 	       const char *system_map);
 void model_free(struct boot_model *m);
+json_t *model_json(const struct boot_model *m);
 const char *level_name(int level);
 
 #endif /* _HT_TOOLS_MODEL_H */
