@@ -13,6 +13,8 @@ PKGS="$PKGS qemu-system-x86 python3-ply python3-git"
 PKGS="$PKGS libjansson-dev libelf-dev zlib1g-dev libtracefs-dev libtraceevent-dev pkg-config"
 # the HTML report's test renders it in a real browser
 PKGS="$PKGS chromium fonts-dejavu-core"
+# the CTF export's test reads it with babeltrace2
+PKGS="$PKGS babeltrace2"
 
 missing=""
 for p in $PKGS; do

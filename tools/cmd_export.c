@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cmds.h"
+#include "export_ctf.h"
 #include "model.h"
 #include "util.h"
 
@@ -26,15 +27,17 @@
 static void export_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s export [options] --format perfetto|csv -o OUT TRACE\n\n"
+		"usage: %s export [options] --format perfetto|ctf|csv -o OUT TRACE\n\n"
 		"Write a recorded boot for other tools:\n"
 		"  perfetto  Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing):\n"
 		"            tracks for the phases, the boot levels, each CPU's initcalls,\n"
 		"            the shutdown and the markers; properly nested complete events\n"
-		"  csv       one line per initcall: name,addr,cpu,level,start_ns,duration_ns,ret\n"
-		"(CTF for babeltrace2 and Trace Compass is not there yet.)\n\n"
-		"  -f, --format FORMAT   perfetto or csv\n"
-		"  -o, --output OUT      where to write ('-' for standard output)\n"
+		"  ctf       CTF 1.8 for babeltrace2 and Trace Compass: OUT is a directory\n"
+		"            with the metadata and one stream per guest CPU; every event of\n"
+		"            the trace, with its words, symbol name and string\n"
+		"  csv       one line per initcall: name,addr,cpu,level,start_ns,duration_ns,ret\n\n"
+		"  -f, --format FORMAT   perfetto, ctf or csv\n"
+		"  -o, --output OUT      where to write ('-' for standard output; ctf: a directory)\n"
 		"      --vmlinux FILE    symbols from this vmlinux (default: the trace's)\n"
 		"      --system-map FILE symbols from this System.map\n"
 		"  -h, --help            this text\n\n"
@@ -246,13 +249,22 @@ int cmd_export(int argc, char **argv)
 		export_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(format, "perfetto") && strcmp(format, "csv")) {
-		err_msg("export: unknown format '%s' (perfetto or csv; ctf is not there yet)\n",
-			format);
+	if (strcmp(format, "perfetto") && strcmp(format, "csv") && strcmp(format, "ctf")) {
+		err_msg("export: unknown format '%s' (perfetto, ctf or csv)\n", format);
 		return EXIT_USAGE;
 	}
 	if (model_load(&m, argv[optind], vmlinux, sysmap))
 		return EXIT_FAIL;
+	if (!strcmp(format, "ctf")) {
+		long n = export_ctf(&m, output);
+
+		model_free(&m);
+		if (n < 0) {
+			err_msg("export: cannot write CTF into %s: %s\n", output, strerror((int)-n));
+			return EXIT_FAIL;
+		}
+		return EXIT_OK;
+	}
 	out = strcmp(output, "-") ? fopen(output, "we") : stdout;
 	if (!out) {
 		err_msg("export: cannot write %s: %s\n", output, strerror(errno));
