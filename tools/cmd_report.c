@@ -23,7 +23,8 @@ static void report_usage(FILE *f)
 		"and loader, the decompressor, each kernel phase and boot level, the\n"
 		"slowest initcalls with their share of the boot, the time to the first\n"
 		"user marker, the shutdown (slowest first), records lost, and what failed.\n"
-		"Times are from the VM's start (the guest TSC's zero).\n\n"
+		"Times are from QEMU's launch when the trace ties the guest's clock to the\n"
+		"host's (TCG: the first doorbell record), else from the guest TSC's zero.\n\n"
 		"  -j, --json            one JSON object instead of text\n"
 		"  -n, --top N           initcalls and shutdown steps listed (default 15)\n"
 		"      --vmlinux FILE    symbols from this vmlinux (default: the trace's)\n"
@@ -92,7 +93,7 @@ static int report_text(const struct boot_model *m, size_t top)
 		printf("\n\n");
 	}
 	if (m->boot_ns)
-		printf("Kernel boot done %.3f ms after the VM started", ms(m->boot_ns));
+		printf("Kernel boot done %.3f ms after QEMU was launched", ms(m->boot_ns));
 	else
 		printf("Kernel boot never finished (recording ends at %.3f ms)", ms(m->end_ns));
 	if (m->user_ns)

@@ -116,10 +116,10 @@ static struct span *find_open(struct span_list *l, uint64_t addr, const char *na
 	return NULL;
 }
 
-/* ns() - guest TSC to nanoseconds since the VM started */
+/* ns() - guest TSC to nanoseconds since QEMU was launched */
 static uint64_t ns(const struct boot_model *m, uint64_t tsc)
 {
-	return (uint64_t)((unsigned __int128)tsc * 1000000 / m->tsc_khz);
+	return m->launch_ns + (uint64_t)((unsigned __int128)tsc * 1000000 / m->tsc_khz);
 }
 
 /* fn_name() - a code address as a name, or the address in hex */
@@ -186,6 +186,14 @@ static int pre_kernel(struct boot_model *m)
 		}
 	}
 	seen[0] = true;
+	at[0] = m->launch_ns;
+	if (m->launch_ns) {
+		struct span *s = span_add(&m->phases, "QEMU start-up (host)");
+
+		if (!s)
+			return -ENOMEM;
+		s->dur_ns = m->launch_ns;
+	}
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct span *s;
 
@@ -375,7 +383,7 @@ static void load_symbols(struct boot_model *m, const char *vmlinux,
 int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 	       const char *system_map)
 {
-	json_t *meta = NULL, *end = NULL, *lossj = NULL;
+	json_t *meta = NULL, *end = NULL, *lossj = NULL, *sync = NULL;
 	uint64_t gaps = 0, bad = 0, torn = 0;
 	const char *reason = NULL;
 	struct mapped_file f;
@@ -397,11 +405,27 @@ int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 	while (htf_next(&r, &c) == 1) {
 		json_t **slot = c.kind == HTF_METADATA ? &meta : c.kind == HTF_END ? &end :
 				c.kind == HTF_LOSS ? &lossj : NULL;
+		json_t *o;
 
+		if (c.kind == HTF_HOST_EVENT && !sync) {
+			o = json_loadb((const char *)c.payload, c.len, 0, NULL);
+			if (o && !strcmp(json_string_value(json_object_get(o, "event")) ?: "", "clock_sync"))
+				sync = o;
+			else
+				json_decref(o);
+			continue;
+		}
 		if (!slot || (*slot && c.kind == HTF_METADATA))
 			continue;
 		json_decref(*slot);
 		*slot = json_loadb((const char *)c.payload, c.len, 0, NULL);
+	}
+	if (json_integer_value(json_object_get(meta, "abi_version")) > HT_ABI_VERSION) {
+		err_msg("%s: recorded with Hypertrace ABI version %" JSON_INTEGER_FORMAT
+			", newer than these tools (%d): update them\n", trace,
+			json_integer_value(json_object_get(meta, "abi_version")), HT_ABI_VERSION);
+		err = -EINVAL;
+		goto out_json;
 	}
 	err = ev_read_trace(&m->ev, &f, &gaps, &bad, &torn, &reason);
 	if (err) {
@@ -425,6 +449,20 @@ int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 		err = -EINVAL;
 		goto out_json;
 	}
+	/*
+	 * Under TCG the first doorbell record's arrival ties the guest TSC to
+	 * the host's clock: the guest's zero was that arrival minus its TSC,
+	 * and the launch came before that by QEMU's start-up.
+	 */
+	if (sync && meta) {
+		uint64_t host = (uint64_t)json_integer_value(json_object_get(sync, "host_ns"));
+		uint64_t tsc = (uint64_t)json_integer_value(json_object_get(sync, "guest_tsc"));
+		uint64_t launch = (uint64_t)json_integer_value(json_object_get(meta, "launch_mono_ns"));
+		uint64_t guest = (uint64_t)((unsigned __int128)tsc * 1000000 / m->tsc_khz);
+
+		if (launch && host > launch + guest && host - launch - guest < 60000000000ULL)
+			m->launch_ns = host - launch - guest;
+	}
 	load_symbols(m, vmlinux, system_map, meta);
 	for (i = 0; i < m->ev.nr; i++)
 		if (m->ev.ev[i].type == HT_EV_KASLR)
@@ -443,6 +481,7 @@ int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 	verdict(m, end);
 	m->lost = loss(lossj) + gaps;
 out_json:
+	json_decref(sync);
 	json_decref(meta);
 	json_decref(end);
 	json_decref(lossj);
@@ -502,6 +541,7 @@ json_t *model_json(const struct boot_model *m)
 		json_decref(f);
 		return NULL;
 	}
+	json_object_set_new(o, "launch_to_vm_ns", json_integer((json_int_t)m->launch_ns));
 	json_object_set_new(o, "boot_ns", json_integer((json_int_t)m->boot_ns));
 	json_object_set_new(o, "userspace_ns", json_integer((json_int_t)m->user_ns));
 	json_object_set_new(o, "end_ns", json_integer((json_int_t)m->end_ns));

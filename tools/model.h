@@ -58,6 +58,9 @@ struct span_list {
  * @syms:        kernel symbols (may be empty)
  * @accel:       accelerator from the metadata
  * @kernel:      kernel image from the metadata
+ * @launch_ns:   QEMU's start-up: from the host launching it to the guest
+ *               TSC's zero (known under TCG from the doorbell clock sync);
+ *               every time below counts from the launch
  * @boot_ns:     end of the kernel's boot (BOOT_DONE), 0 if never
  * @user_ns:     first user marker, 0 if none
  * @end_ns:      last event
@@ -79,6 +82,7 @@ struct boot_model {
 	struct htr_syms syms;
 	char accel[32];
 	char kernel[256];
+	uint64_t launch_ns;
 	uint64_t boot_ns;
 	uint64_t user_ns;
 	uint64_t end_ns;

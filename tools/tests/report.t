@@ -63,8 +63,10 @@ ok(sd['name'] == 'ht_selftest_reboot_notify' and sd['duration_ns'] >= 270e6,
 ok(o['failure']['kind'] == 'none' and o['boot_ns'] > 0 and o['lost_records'] == 0,
    'completed boot: no failure, boot time, nothing lost')
 names = [p['name'] for p in o['phases']]
-ok(names[:3] == ['firmware and loader', 'setup code', 'decompressor'],
-   'the time before the kernel is its own phases', names[:4])
+ok(names[:4] == ['QEMU start-up (host)', 'firmware and loader', 'setup code', 'decompressor'],
+   'the time before the kernel is its own phases, from QEMU\'s launch', names[:4])
+ok(o['launch_to_vm_ns'] == o['phases'][0]['duration_ns'] > 0,
+   'QEMU start-up placed by the doorbell clock sync (%.1f ms)' % (o['launch_to_vm_ns'] / 1e6))
 starts = [i['start_ns'] for i in ic]
 ok(starts == sorted(starts), 'initcalls in time order')
 
@@ -83,6 +85,24 @@ for name, blob in cases.items():
     open(path, 'wb').write(blob)
     rc, out, err = report(path)
     ok(rc == 1 and err.strip() and not out, '%s trace file: exit 1 with a message' % name, err)
+# a trace recorded by a newer ABI: its metadata says so
+import struct
+import zlib
+b = bytearray(data)
+pos = 64
+ln = struct.unpack('<I', b[pos + 8:pos + 12])[0]
+meta = json.loads(bytes(b[pos + 24:pos + 24 + ln]))
+meta['abi_version'] = 99
+payload = json.dumps(meta).encode()
+hdr = bytearray(b[pos:pos + 24])
+hdr[8:12] = struct.pack('<I', len(payload))
+hdr[12:16] = b'\0\0\0\0'
+hdr[12:16] = struct.pack('<I', zlib.crc32(payload, zlib.crc32(bytes(hdr))))
+newer = bytes(b[:64]) + bytes(hdr) + payload + b'\0' * (-len(payload) % 8) + bytes(b[pos + 24 + ((ln + 7) & ~7):])
+path = os.path.join(tmp, 'newer-abi')
+open(path, 'wb').write(newer)
+rc, out, err = report(path)
+ok(rc == 1 and 'newer than these tools' in err, 'trace from a newer ABI: exit 1, says to update', err)
 path = os.path.join(tmp, 'torn')
 open(path, 'wb').write(data[:len(data) // 2])
 rc, out, err = report(path)
