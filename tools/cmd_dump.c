@@ -36,7 +36,7 @@ static void dump_usage(FILE *f)
 }
 
 /* print_event() - one event as a text line or a JSON object */
-static void print_event(const struct htr_event *e, bool json)
+static void print_event(const struct ev *e, bool json)
 {
 	const char *name = htr_event_name(e->type);
 	char unknown[16];
@@ -238,8 +238,7 @@ int cmd_dump(int argc, char **argv)
 out_nomem:
 	err_msg("dump: out of memory\n");
 out_free:
-	htr_decoder_free(&d.dec);
-	free(d.ev);
+	ev_list_free(&d);
 	if (have_area)
 		htr_area_close(&a);
 out_unmap:

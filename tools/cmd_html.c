@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cmds.h"
 #include "model.h"
 #include "util.h"
@@ -40,44 +38,19 @@ static void html_usage(FILE *f)
 		prog);
 }
 
-/*
- * put_json_for_script() - JSON text safe inside a <script> element: '<',
- * '>' and '&' only occur inside strings there, where \\u escapes mean the
- * same characters to JSON.parse and nothing to the HTML parser
- */
-static int put_json_for_script(FILE *out, const char *json)
-{
-	for (; *json; json++) {
-		if (*json == '<')
-			fputs("\\u003c", out);
-		else if (*json == '>')
-			fputs("\\u003e", out);
-		else if (*json == '&')
-			fputs("\\u0026", out);
-		else
-			fputc(*json, out);
-	}
-	return ferror(out) ? -EIO : 0;
-}
-
-/* write_html() - the template with the model's JSON in place of @DATA@ */
+/* write_html() - the template with the model's JSON where the data goes */
 static int write_html(const struct boot_model *m, FILE *out)
 {
 	const char *at = strstr(template, "@DATA@");
-	json_t *o = model_json(m);
-	char *json = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	int err;
 
-	json_decref(o);
-	if (!json || !at) {
-		free(json);
-		return -ENOMEM;
-	}
+	if (!at)
+		return -EINVAL;
 	fwrite(template, 1, (size_t)(at - template), out);
-	err = put_json_for_script(out, json);
+	/* model_write_json() escapes < > & inside strings: safe in <script> */
+	if (model_write_json(m, out))
+		return -EIO;
 	fputs(at + strlen("@DATA@"), out);
-	free(json);
-	return err || ferror(out) ? -EIO : 0;
+	return ferror(out) ? -EIO : 0;
 }
 
 /* cmd_html() - hypertrace html */

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cmds.h"
 #include "model.h"
 #include "util.h"
@@ -66,15 +64,7 @@ static double ms(uint64_t ns)
 /* report_json() - the report as one JSON object on stdout */
 static int report_json(const struct boot_model *m)
 {
-	json_t *o = model_json(m);
-	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
-
-	json_decref(o);
-	if (!text)
-		return EXIT_FAIL;
-	puts(text);
-	free(text);
-	return EXIT_OK;
+	return model_write_json(m, stdout) ? EXIT_FAIL : EXIT_OK;
 }
 
 /* report_text() - the report for a person at a terminal */

@@ -12,9 +12,12 @@
 /* ev_add() - append to the collected events, growing the array */
 void ev_add(struct ev_list *d, const struct htr_event *ev)
 {
+	static char none[1];
+	struct ev *e;
+
 	if (d->nr == d->alloc) {
 		size_t n = d->alloc ? d->alloc * 2 : 1024;
-		struct htr_event *p = realloc(d->ev, n * sizeof(*p));
+		struct ev *p = realloc(d->ev, n * sizeof(*p));
 
 		if (!p) {
 			d->failed = 1;
@@ -23,7 +26,35 @@ void ev_add(struct ev_list *d, const struct htr_event *ev)
 		d->ev = p;
 		d->alloc = n;
 	}
-	d->ev[d->nr++] = *ev;
+	e = &d->ev[d->nr];
+	e->tsc = ev->tsc;
+	e->a0 = ev->a0;
+	e->a1 = ev->a1;
+	e->type = ev->type;
+	e->cpu = ev->cpu;
+	e->seq = ev->seq;
+	e->flags = ev->flags;
+	e->str_len = ev->str_len;
+	e->str = ev->str_len ? strdup(ev->str) : none;
+	if (!e->str) {
+		d->failed = 1;
+		return;
+	}
+	d->nr++;
+}
+
+/* ev_list_free() - release the events and their strings */
+void ev_list_free(struct ev_list *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr; i++)
+		if (d->ev[i].str_len)
+			free(d->ev[i].str);
+	free(d->ev);
+	htr_decoder_free(&d->dec);
+	d->ev = NULL;
+	d->nr = d->alloc = 0;
 }
 
 /* ev_decode_rec() - decode one record into the collection */
@@ -54,7 +85,7 @@ void ev_flush_streams(struct ev_list *d)
 /* ev_by_time() - qsort order: TSC, then CPU, then seq */
 int ev_by_time(const void *a, const void *b)
 {
-	const struct htr_event *x = a, *y = b;
+	const struct ev *x = a, *y = b;
 
 	if (x->tsc != y->tsc)
 		return x->tsc < y->tsc ? -1 : 1;

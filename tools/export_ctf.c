@@ -130,7 +130,7 @@ static int write_stream(const char *dir, const struct boot_model *m, unsigned in
 	err |= buf_put(&b, &len, &cap, (uint64_t[4]){ 0 }, 32);
 	err |= buf_put(&b, &len, &cap, &cpu, 4);
 	for (i = 0; i < m->ev.nr && !err; i++) {
-		const struct htr_event *e = &m->ev.ev[i];
+		const struct ev *e = &m->ev.ev[i];
 		uint64_t t = (uint64_t)((unsigned __int128)e->tsc * 1000000 / m->tsc_khz);
 		uint32_t id = htr_event_name(e->type) ? e->type : 0;
 		const char *name = "";

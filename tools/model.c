@@ -136,7 +136,7 @@ static const char *fn_name(const struct boot_model *m, uint64_t addr, char *buf,
 
 /* open_span() - begin a span of @l at @e */
 static struct span *open_span(struct boot_model *m, struct span_list *l,
-			      const struct htr_event *e, const char *name,
+			      const struct ev *e, const char *name,
 			      uint64_t addr)
 {
 	struct span *s = span_add(l, name);
@@ -152,7 +152,7 @@ static struct span *open_span(struct boot_model *m, struct span_list *l,
 
 /* close_span() - end @s at @e */
 static void close_span(struct boot_model *m, struct span *s,
-		       const struct htr_event *e, int64_t ret)
+		       const struct ev *e, int64_t ret)
 {
 	uint64_t t = ns(m, e->tsc);
 
@@ -177,7 +177,7 @@ static int pre_kernel(struct boot_model *m)
 	size_t i;
 
 	for (i = 0; i < m->ev.nr; i++) {
-		const struct htr_event *e = &m->ev.ev[i];
+		const struct ev *e = &m->ev.ev[i];
 
 		if (e->type >= HT_EV_SETUP_ENTRY && e->type <= HT_EV_START_KERNEL &&
 		    !seen[e->type]) {
@@ -216,7 +216,7 @@ static int spans(struct boot_model *m)
 	size_t i;
 
 	for (i = 0; i < m->ev.nr; i++) {
-		const struct htr_event *e = &m->ev.ev[i];
+		const struct ev *e = &m->ev.ev[i];
 		struct span *s = NULL;
 		uint64_t t = ns(m, e->tsc);
 
@@ -311,7 +311,7 @@ static void verdict(struct boot_model *m, json_t *end)
 
 	snprintf(m->fail_kind, sizeof(m->fail_kind), "none");
 	for (i = 0; i < m->ev.nr; i++) {
-		const struct htr_event *e = &m->ev.ev[i];
+		const struct ev *e = &m->ev.ev[i];
 
 		if ((e->type == HT_EV_PANIC && strcmp(m->fail_kind, "panic")) ||
 		    (e->type == HT_EV_OOPS && !strcmp(m->fail_kind, "none"))) {
@@ -492,81 +492,75 @@ out_unmap:
 	return err;
 }
 
-/* span_json() - one span as a JSON object */
-static json_t *span_json(const struct span *s, bool initcall)
+/* span_write() - one span as a JSON object on one line */
+static void span_write(FILE *f, const struct span *s, bool initcall)
 {
-	json_t *o = json_object();
-	char addr[24];
-
-	json_object_set_new(o, "name", json_string(s->name));
-	json_object_set_new(o, "start_ns", json_integer((json_int_t)s->start_ns));
-	json_object_set_new(o, "duration_ns", json_integer((json_int_t)s->dur_ns));
+	fputs("{\"name\":", f);
+	print_json_string(f, s->name, strlen(s->name));
+	fprintf(f, ",\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64, s->start_ns,
+		s->dur_ns);
 	if (s->open)
-		json_object_set_new(o, "unfinished", json_true());
-	if (initcall) {
-		snprintf(addr, sizeof(addr), "%#" PRIx64, s->addr);
-		json_object_set_new(o, "addr", json_string(addr));
-		json_object_set_new(o, "cpu", json_integer(s->cpu));
-		json_object_set_new(o, "ret", json_integer(s->ret));
-		json_object_set_new(o, "level", json_string(level_name(s->level)));
-	}
+		fputs(",\"unfinished\":true", f);
+	if (initcall)
+		fprintf(f, ",\"addr\":\"%#" PRIx64 "\",\"cpu\":%u,\"ret\":%" PRId64
+			",\"level\":\"%s\"", s->addr, s->cpu, s->ret, level_name(s->level));
 	if (s->kind)
-		json_object_set_new(o, "kind", json_string(s->kind));
-	return o;
+		fprintf(f, ",\"kind\":\"%s\"", s->kind);
+	fputc('}', f);
 }
 
-/* list_json() - a span list as a JSON array */
-static json_t *list_json(const struct span_list *l, bool initcall)
+/* list_write() - a span list as a JSON array, one span per line */
+static void list_write(FILE *f, const char *key, const struct span_list *l,
+		       bool initcall)
 {
-	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; i < l->nr; i++)
-		json_array_append_new(a, span_json(&l->s[i], initcall));
-	return a;
+	fprintf(f, ",\n\"%s\":[", key);
+	for (i = 0; i < l->nr; i++) {
+		fputs(i ? ",\n " : "\n ", f);
+		span_write(f, &l->s[i], initcall);
+	}
+	fputs("]", f);
 }
 
 /**
- * model_json() - the model as the JSON object report --json prints
+ * model_write_json() - the model as the JSON object report --json prints
  * @m: the model
+ * @f: where to
  *
- * Return: a new reference, or NULL when out of memory.
+ * Written as it goes, not built in memory first: a boot can have half a
+ * million initcalls.  Strings are escaped so that the text is also safe
+ * inside an HTML <script> element (no raw <, > or &).
+ *
+ * Return: 0, or -EIO when writing failed.
  */
-json_t *model_json(const struct boot_model *m)
+int model_write_json(const struct boot_model *m, FILE *f)
 {
-	json_t *o = json_object(), *f = json_object();
-
-	if (!o || !f) {
-		json_decref(o);
-		json_decref(f);
-		return NULL;
-	}
-	json_object_set_new(o, "launch_to_vm_ns", json_integer((json_int_t)m->launch_ns));
-	json_object_set_new(o, "boot_ns", json_integer((json_int_t)m->boot_ns));
-	json_object_set_new(o, "userspace_ns", json_integer((json_int_t)m->user_ns));
-	json_object_set_new(o, "end_ns", json_integer((json_int_t)m->end_ns));
-	json_object_set_new(o, "accel", json_string(m->accel));
-	json_object_set_new(o, "cpus", json_integer(m->ncpus));
-	json_object_set_new(o, "tsc_khz", json_integer((json_int_t)m->tsc_khz));
-	json_object_set_new(o, "phases", list_json(&m->phases, false));
-	json_object_set_new(o, "levels", list_json(&m->levels, false));
-	json_object_set_new(o, "initcalls", list_json(&m->initcalls, true));
-	json_object_set_new(o, "shutdown", list_json(&m->shutdown, false));
-	json_object_set_new(o, "markers", list_json(&m->markers, false));
-	json_object_set_new(f, "kind", json_string(m->fail_kind));
-	json_object_set_new(f, "message", json_string(m->fail_msg));
-	json_object_set_new(f, "initcall", m->fail_initcall[0] ?
-			    json_string(m->fail_initcall) : json_null());
-	json_object_set_new(o, "failure", f);
-	json_object_set_new(o, "lost_records", json_integer((json_int_t)m->lost));
-	return o;
+	fprintf(f, "{\"launch_to_vm_ns\":%" PRIu64 ",\n\"boot_ns\":%" PRIu64
+		",\n\"userspace_ns\":%" PRIu64 ",\n\"end_ns\":%" PRIu64 ",\n\"accel\":",
+		m->launch_ns, m->boot_ns, m->user_ns, m->end_ns);
+	print_json_string(f, m->accel, strlen(m->accel));
+	fprintf(f, ",\n\"cpus\":%u,\n\"tsc_khz\":%" PRIu64, m->ncpus, m->tsc_khz);
+	list_write(f, "phases", &m->phases, false);
+	list_write(f, "levels", &m->levels, false);
+	list_write(f, "initcalls", &m->initcalls, true);
+	list_write(f, "shutdown", &m->shutdown, false);
+	list_write(f, "markers", &m->markers, false);
+	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);
+	print_json_string(f, m->fail_msg, strlen(m->fail_msg));
+	fputs(",\"initcall\":", f);
+	if (m->fail_initcall[0])
+		print_json_string(f, m->fail_initcall, strlen(m->fail_initcall));
+	else
+		fputs("null", f);
+	fprintf(f, "},\n\"lost_records\":%" PRIu64 "}\n", m->lost);
+	return ferror(f) ? -EIO : 0;
 }
 
 /* model_free() - release a model */
 void model_free(struct boot_model *m)
 {
-	free(m->ev.ev);
-	htr_decoder_free(&m->ev.dec);
+	ev_list_free(&m->ev);
 	htr_syms_free(&m->syms);
 	span_list_free(&m->phases);
 	span_list_free(&m->levels);

@@ -9,8 +9,7 @@
 #define _HT_TOOLS_MODEL_H
 
 #include <stdint.h>
-
-#include <jansson.h>
+#include <stdio.h>
 
 #include "events.h"
 #include "symbols.h"
@@ -102,7 +101,7 @@ struct boot_model {
 int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 	       const char *system_map);
 void model_free(struct boot_model *m);
-json_t *model_json(const struct boot_model *m);
+int model_write_json(const struct boot_model *m, FILE *f);
 const char *level_name(int level);
 
 #endif /* _HT_TOOLS_MODEL_H */
