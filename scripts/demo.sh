@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # make demo: boot build/kernel/bzImage with the test initramfs under QEMU,
 # recorded by hypertrace-collector, then decode the trace.  Writes
-# build/demo/{trace.htf,console.log,events.txt,events.jsonl}.  The
+# build/demo/{trace.htf,report.txt,report.html,console.log,events.txt}.  The
 # collector picks KVM when it really runs the guest, TCG otherwise.
 # HT_APPEND adds kernel parameters; HT_SMP sets the CPU count.
 set -e
@@ -27,7 +27,11 @@ status=0
 	-serial "file:$demo/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 ${HT_APPEND:-}" || status=$?
-"$B/bin/hypertrace" dump "$demo/trace.htf" > "$demo/events.txt"
-"$B/bin/hypertrace" dump --json --quiet "$demo/trace.htf" > "$demo/events.jsonl"
-echo "demo: trace in $demo/trace.htf; $(wc -l < "$demo/events.txt") events in $demo/events.txt (JSON: events.jsonl)"
+"$B/bin/hypertrace" dump -q "$demo/trace.htf" > "$demo/events.txt"
+"$B/bin/hypertrace" report "$demo/trace.htf" > "$demo/report.txt"
+"$B/bin/hypertrace" html -o "$demo/report.html" "$demo/trace.htf"
+cat "$demo/report.txt"
+echo
+echo "demo: the boot report is $demo/report.html (text: report.txt); trace: trace.htf;"
+echo "demo: $(wc -l < "$demo/events.txt") raw events in events.txt"
 exit $status
