@@ -18,20 +18,15 @@ done
 command -v qemu-system-x86_64 >/dev/null || { echo "demo: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 1; }
 
 umask 077
-rm -rf "$demo" && mkdir -p "$demo"
+rm -rf "$demo"
 echo "demo: booting $kernel, recorded by hypertrace-collector"
 status=0
-"$B/bin/hypertrace-collector" run -o "$demo/trace.htf" --vmlinux "$B/kernel/vmlinux" \
-	--dir "$demo" -- \
-	qemu-system-x86_64 -m 256 -smp "${HT_SMP:-2}" -display none -monitor none -no-reboot \
-	-serial "file:$demo/console.log" \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 ${HT_APPEND:-}" || status=$?
+"$B/bin/hypertrace" boot --kernel "$kernel" --initrd "$initrd" --vmlinux "$B/kernel/vmlinux" \
+	--smp "${HT_SMP:-2}" --append "${HT_APPEND:-}" -o "$demo" || status=$?
+[ -f "$demo/trace.htf" ] || exit "${status:-1}"
 "$B/bin/hypertrace" dump -q "$demo/trace.htf" > "$demo/events.txt"
-"$B/bin/hypertrace" report "$demo/trace.htf" > "$demo/report.txt"
-"$B/bin/hypertrace" html -o "$demo/report.html" "$demo/trace.htf"
 cat "$demo/report.txt"
 echo
-echo "demo: the boot report is $demo/report.html (text: report.txt); trace: trace.htf;"
-echo "demo: $(wc -l < "$demo/events.txt") raw events in events.txt"
+echo "demo: the boot report is $demo/report.html (text: report.txt, JSON: report.json);"
+echo "demo: trace: trace.htf; $(wc -l < "$demo/events.txt") raw events in events.txt"
 exit $status

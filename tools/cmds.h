@@ -21,5 +21,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_html(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 #endif /* _HT_TOOLS_CMDS_H */

@@ -13,6 +13,7 @@
 #define HT_VERSION	"0.1"
 
 static const struct ht_cmd commands[] = {
+	{ "boot", cmd_boot, "boot a Hypertrace kernel under QEMU, record it, write the report" },
 	{ "dump", cmd_dump, "print the events of a trace or a guest memory image" },
 	{ "report", cmd_report, "where a recorded boot's time went (text or JSON)" },
 	{ "html", cmd_html, "the hypergraph boot report: a self-contained HTML file" },

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+"""The whole chain, as a user runs it: `hypertrace boot` (the patched CI
+kernel under QEMU TCG, recorded by hypertrace-collector) and assertions on
+the report.json it writes, one boot per scenario."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import htboot  # noqa: E402
+
+t = htboot.Tap()
+HT = htboot.HYPERTRACE
+VMLINUX = os.path.join(htboot.BUILD, 'kernel', 'vmlinux')
+for f in (HT, htboot.KERNEL, htboot.INITRAMFS, VMLINUX):
+    if not os.path.exists(f):
+        t.ok(False, '%s exists (make all kernel initramfs)' % f)
+        sys.exit(t.done())
+work = tempfile.mkdtemp(prefix='ht-e2e-')
+victim = 'serial8250_init'
+
+
+def boot(name, append='', smp=2, extra=()):
+    """hypertrace boot; (exit status, report dict, seconds, stderr)."""
+    out = os.path.join(work, name)
+    start = time.monotonic()
+    p = subprocess.run([HT, 'boot', '-q', '--accel', 'tcg', '--kernel', htboot.KERNEL,
+                        '--initrd', htboot.INITRAMFS, '--vmlinux', VMLINUX, '--smp', str(smp),
+                        '--append', append, '-o', out] + list(extra),
+                       capture_output=True, text=True, timeout=180)
+    took = time.monotonic() - start
+    path = os.path.join(out, 'report.json')
+    rep = json.load(open(path)) if os.path.exists(path) else {}
+    return p.returncode, rep, took, p.stderr
+
+
+# full boot and power-off, -smp 2, initcall_debug for the oracle
+rc, r, took, err = boot('full', 'initcall_debug ignore_loglevel')
+t.ok(rc == 0 and r.get('failure', {}).get('kind') == 'none',
+     'full boot: exit 0, no failure (%.1f s)' % took, err)
+phases = [p['name'] for p in r.get('phases', [])]
+t.ok(set(phases) >= {'QEMU start-up (host)', 'firmware and loader', 'setup code', 'decompressor',
+                     'setup_arch', 'mm_init', 'sched_init', 'irq_init', 'time_init',
+                     'console_init', 'rest_init', 'smp_init', 'do_basic_setup',
+                     'async_synchronize', 'free_initmem', 'mark_rodata_ro'},
+     'every phase from QEMU start-up to mark_rodata_ro', phases)
+levels = [l['name'] for l in r.get('levels', [])]
+t.ok(levels == ['console', 'security', 'early', 'pure', 'core', 'postcore', 'arch', 'subsys',
+                'fs', 'device', 'late'], 'boot levels in order', levels)
+ic = r.get('initcalls', [])
+t.ok(len(ic) > 250 and all(i['name'] and not i['name'].startswith('0x') for i in ic),
+     '%d initcalls, all named from vmlinux' % len(ic))
+t.ok(r.get('boot_ns', 0) > 0 and r.get('userspace_ns', 0) > r['boot_ns'],
+     'boot done at %.0f ms, user marker after it' % (r.get('boot_ns', 0) / 1e6))
+kinds = {s['kind'] for s in r.get('shutdown', [])}
+t.ok(kinds == {'phase', 'notifier', 'device'} and
+     any(s['kind'] == 'device' and s['name'] == 'serio0' for s in r['shutdown']),
+     'shutdown lists phases, reboot notifiers and devices by name')
+cpus = {i['cpu'] for i in ic}
+t.ok(r.get('cpus') == 2 and cpus == {0, 1},
+     '-smp 2: initcalls ran on both CPUs (CPU0 %d, CPU1 %d)'
+     % (sum(i['cpu'] == 0 for i in ic), sum(i['cpu'] == 1 for i in ic)))
+html = open(os.path.join(work, 'full', 'report.html')).read()
+t.ok('CPU 1 initcalls' in html or "CPU \" + c + \" initcalls" in html,
+     'the HTML report has a lane per CPU')
+console = open(os.path.join(work, 'full', 'console.log'), errors='replace').read()
+theirs = {}
+for name, ret, us in htboot.dmesg_initcalls(console):
+    theirs.setdefault(name, []).append((ret, us))
+after = False
+bad = []
+for i in ic:
+    if i['level'] == 'console':
+        continue
+    k = theirs.get(i['name'])
+    if not k:
+        bad.append('missing from initcall_debug: ' + i['name'])
+        continue
+    ret, us = k.pop(0)
+    if ret != i['ret']:
+        bad.append('%s returned %d, kernel says %d' % (i['name'], i['ret'], ret))
+    if after and abs(i['duration_ns'] / 1000 - us) > 100 + 0.03 * us:
+        bad.append('%s: report %.1f us, kernel %d us' % (i['name'], i['duration_ns'] / 1000, us))
+    if i['name'] == 'clocksource_done_booting':
+        after = True
+t.ok(not bad, 'oracle: every initcall agrees with initcall_debug (return value; duration '
+     'within 100 us + 3% once ktime has a real clocksource)', '\n'.join(bad))
+
+# panic inside an initcall
+rc, r, took, err = boot('panic', 'hypertrace_test=panic:' + victim)
+f = r.get('failure', {})
+t.ok(rc == 3 and f.get('kind') == 'panic' and f.get('initcall') == victim and
+     'panic in ' + victim in f.get('message', ''),
+     'panic: failure panic, initcall %s, the message' % victim, f)
+
+# oops inside an initcall
+rc, r, took, err = boot('oops', 'hypertrace_test=oops:' + victim)
+f = r.get('failure', {})
+t.ok(rc == 3 and f.get('kind') in ('oops', 'panic') and f.get('initcall') == victim,
+     'oops: reported with the initcall it happened in', f)
+
+# hang inside an initcall: the watchdog names it and stops the guest
+rc, r, took, err = boot('hang', 'hypertrace_test=hang:' + victim, extra=['--hang-timeout', '5'])
+f = r.get('failure', {})
+t.ok(rc == 4 and f.get('kind') == 'hang' and f.get('initcall') == victim,
+     'hang: the watchdog names %s and stops the guest (%.0f s)' % (victim, took), f)
+t.ok([i['name'] for i in r.get('initcalls', []) if i.get('unfinished')] == [victim],
+     'hang: exactly that initcall is unfinished')
+
+# a crash before the rings are announced
+rc, r, took, err = boot('early', 'hypertrace_test=early_panic')
+t.ok(rc == 3 and r.get('failure', {}).get('kind') == 'panic' and
+     'early panic' in r['failure'].get('message', '') and
+     any(p['name'] == 'decompressor' for p in r.get('phases', [])),
+     'crash before the rings: recovered from guest RAM, with the pre-kernel phases', r.get('failure'))
+
+# the seed's md_notify_reboot case: a reboot notifier that takes ~1 s
+rc, r, took, err = boot('reboot', 'hypertrace_test=reboot_delay:1000')
+steps = [s for s in r.get('shutdown', []) if s['kind'] != 'phase']
+top = max(steps, key=lambda s: s['duration_ns']) if steps else {}
+t.ok(rc == 0 and top.get('name') == 'ht_selftest_reboot_notify' and
+     top.get('duration_ns', 0) >= 900e6,
+     'slow reboot notifier named as the slowest shutdown step (%.0f ms)'
+     % (top.get('duration_ns', 0) / 1e6), steps[:3])
+
+subprocess.run(['rm', '-rf', work])
+sys.exit(t.done())
