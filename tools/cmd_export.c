@@ -265,14 +265,13 @@ int cmd_export(int argc, char **argv)
 		}
 		return EXIT_OK;
 	}
-	out = strcmp(output, "-") ? fopen(output, "we") : stdout;
+	out = open_output("export", output);
 	if (!out) {
-		err_msg("export: cannot write %s: %s\n", output, strerror(errno));
 		model_free(&m);
 		return EXIT_FAIL;
 	}
 	err = !strcmp(format, "csv") ? export_csv(&m, out) : export_perfetto(&m, out);
-	if (out != stdout && fclose(out))
+	if (close_output(out))
 		err = -EIO;
 	model_free(&m);
 	if (err) {

@@ -94,14 +94,13 @@ int cmd_html(int argc, char **argv)
 	}
 	if (model_load(&m, argv[optind], vmlinux, sysmap))
 		return EXIT_FAIL;
-	out = strcmp(output, "-") ? fopen(output, "we") : stdout;
+	out = open_output("html", output);
 	if (!out) {
-		err_msg("html: cannot write %s: %s\n", output, strerror(errno));
 		model_free(&m);
 		return EXIT_FAIL;
 	}
 	err = write_html(&m, out);
-	if (out != stdout && fclose(out))
+	if (close_output(out))
 		err = -EIO;
 	model_free(&m);
 	if (err) {

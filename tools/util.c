@@ -75,6 +75,26 @@ void unmap_file(struct mapped_file *m)
 	m->data = NULL;
 }
 
+/* open_output() - @path for writing ('-': standard output); NULL, with a message */
+FILE *open_output(const char *cmd, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+
+	if (!f)
+		err_msg("%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+	return f;
+}
+
+/* close_output() - finish what open_output() opened; 0, or -EIO if writing failed */
+int close_output(FILE *f)
+{
+	int err = ferror(f) ? -EIO : 0;
+
+	if (f == stdout)
+		return fflush(f) ? -EIO : err;
+	return fclose(f) ? -EIO : err;
+}
+
 /* print_escaped() - guest bytes as a C-style quoted string, never raw */
 void print_escaped(FILE *f, const char *s, size_t len)
 {

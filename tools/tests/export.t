@@ -16,19 +16,11 @@ FX = os.path.join(HERE, 'fixtures')
 HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
                   'bin', 'hypertrace')
 SM = ['--system-map', os.path.join(FX, 'System.map')]
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+import htboot  # noqa: E402
 
-
-def ok(cond, what, diag=''):
-    """One TAP line."""
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if cond else 'not ', n, what))
-    if not cond:
-        failed += 1
-        for line in str(diag).splitlines()[-20:]:
-            print('#   ' + line)
+T = htboot.Tap()
+ok = T.ok
 
 
 def run(*args):
@@ -107,5 +99,4 @@ ok(rc == 2, 'no -o: exit 2')
 rc, _, err = run('export', '-f', 'csv', '-o', '/nonexistent/dir/x.csv', *SM, os.path.join(FX, 'boot.htf'))
 ok(rc == 1 and 'cannot write' in err, 'unwritable output: exit 1 with a message', err)
 subprocess.run(['rm', '-rf', tmp])
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+sys.exit(T.done())

@@ -17,19 +17,11 @@ FX = os.path.join(HERE, 'fixtures')
 HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
                   'bin', 'hypertrace')
 SM = ['--system-map', os.path.join(FX, 'System.map')]
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+import htboot  # noqa: E402
 
-
-def ok(cond, what, diag=''):
-    """One TAP line."""
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if cond else 'not ', n, what))
-    if not cond:
-        failed += 1
-        for line in str(diag).splitlines()[-20:]:
-            print('#   ' + line)
+T = htboot.Tap()
+ok = T.ok
 
 
 def marker_chunk(text, tsc, seq):
@@ -117,5 +109,4 @@ ok(p.returncode == 0 and m and int(m.group(1)) >= 5000,
    '5,000 initcalls: all drawn (%s rects), page loaded in %.1f s with Chromium start-up'
    % (m.group(1) if m else 'no', took), p.stderr)
 shutil.rmtree(tmp)
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+sys.exit(T.done())

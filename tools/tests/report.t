@@ -15,19 +15,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FX = os.path.join(HERE, 'fixtures')
 HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
                   'bin', 'hypertrace')
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+import htboot  # noqa: E402
 
-
-def ok(cond, what, diag=''):
-    """One TAP line."""
-    global n, failed
-    n += 1
-    print('%sok %d - %s' % ('' if cond else 'not ', n, what))
-    if not cond:
-        failed += 1
-        for line in str(diag).splitlines()[-20:]:
-            print('#   ' + line)
+T = htboot.Tap()
+ok = T.ok
 
 
 def report(trace, *opts):
@@ -144,5 +136,4 @@ if os.path.exists(ASAN):
     ok(not crashes, '150 damaged traces with valid CRCs, report/json/export under ASan+UBSan: '
        'exit 0 or 1, never a crash', crashes[:2])
 subprocess.run(['rm', '-rf', tmp])
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+sys.exit(T.done())
