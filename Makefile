@@ -133,7 +133,7 @@ $(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_
 $(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf -ljansson
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf -ljansson -lm
 
 # ---- host collector ----------------------------------------------------------
 
@@ -152,7 +152,7 @@ $(B)/bin/asan-hypertrace: $(TOOL_SRCS) $(LIBHTRACE_SRCS) $(wildcard tools/*.h li
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -I$(B)/gen -o $@ $(TOOL_SRCS) $(LIBHTRACE_SRCS) \
-		-lz -lelf -ljansson
+		-lz -lelf -ljansson -lm
 
 # the same under ASan+UBSan, for the hostile-guest test
 $(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildcard host-collector/*.h libhtrace/*.h)
@@ -206,6 +206,18 @@ $(B)/tests/asan-test_%:
 	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
 		$(filter %.c %.a,$^) -lz -lelf
 
+$(B)/tests/test_stats: tools/tests/test_stats.c tools/stats.c tools/stats.h $(TEST_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Itools -o $@ $(filter %.c,$^) -lm
+
+$(B)/tests/asan-test_stats: tools/tests/test_stats.c tools/stats.c tools/stats.h $(TEST_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Itools -o $@ $(filter %.c,$^) -lm
+
+STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
+
 # ---- fuzzing (clang libFuzzer, ASan + UBSan) ---------------------------------
 
 FUZZ_BIN := $(B)/fuzz/fuzz_reader
@@ -240,11 +252,11 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(HC_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+check: all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
+		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
 		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
 # boot the patched kernel and decode its trace into build/demo/

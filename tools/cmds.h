@@ -22,5 +22,6 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_html(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif /* _HT_TOOLS_CMDS_H */

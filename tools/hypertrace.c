@@ -17,7 +17,8 @@ static const struct ht_cmd commands[] = {
 	{ "dump", cmd_dump, "print the events of a trace or a guest memory image" },
 	{ "report", cmd_report, "where a recorded boot's time went (text or JSON)" },
 	{ "html", cmd_html, "the hypergraph boot report: a self-contained HTML file" },
-	{ "export", cmd_export, "a recorded boot as Perfetto JSON or CSV" },
+	{ "export", cmd_export, "a recorded boot as Perfetto JSON, CTF or CSV" },
+	{ "compare", cmd_compare, "the boot-time regression gate: baseline vs candidate boots" },
 };
 
 /* usage() - the top-level help */
