@@ -31,8 +31,9 @@
  * @level: boot level (initcalls), else ""
  * @v:     values in ms, per side (0 baseline, 1 candidate)
  * @n:     how many boots of each side had it
- * @p:     permutation p-value (candidate slower), once tested
+ * @p:     permutation p-value (candidate slower), 1 when not computed
  * @tested: enough boots on both sides to test
+ * @regressed: a regression after the Holm correction
  */
 struct metric {
 	char name[200];
@@ -41,6 +42,7 @@ struct metric {
 	unsigned int n[2];
 	double p;
 	bool tested;
+	bool regressed;
 };
 
 /**
@@ -70,8 +72,10 @@ static void compare_usage(FILE *f)
 		"files after it.  Every metric seen in enough boots on both sides - total\n"
 		"boot, time to userspace, each phase, boot level, initcall and shutdown\n"
 		"step - gets a one-sided permutation test on the difference of means\n"
-		"(exact for small sets).  A regression needs all of p < ALPHA, a slowdown\n"
-		"of the median above MIN-CHANGE %%, and one above MIN-ABS ms.  A candidate\n"
+		"(exact for small sets).  A regression needs all of: p below ALPHA after\n"
+		"Holm's correction for the number of metrics tested (which sets how many\n"
+		"boots a side needs: 10 for a few hundred metrics at 0.01), a slowdown of\n"
+		"the median above MIN-CHANGE %%, and one above MIN-ABS ms.  A candidate\n"
 		"boot that panicked, hung or crashed always fails the gate.\n\n"
 		"  -a, --alpha P         significance level (default 0.01)\n"
 		"  -c, --min-change PCT  relative slowdown that counts (default 5)\n"
@@ -359,11 +363,23 @@ int cmd_compare(int argc, char **argv)
 			goto out_usage;
 		}
 	}
-	need = stats_min_boots(alpha);
+	/*
+	 * Hundreds of metrics are tested at once: a boot that is merely noisy
+	 * would fail some metric at p < alpha by chance most of the time.  The
+	 * gate controls the family-wise error with Holm's step-down method, so
+	 * the smallest p-value must beat alpha / (metrics tested), and that
+	 * sets how many boots a side needs.
+	 */
+	for (k = 0; k < g.nm; k++)
+		g.m[k].tested = false;
+	for (k = 0; k < g.nm; k++)
+		ntest += g.m[k].n[0] && g.m[k].n[1];
+	need = stats_min_boots(alpha / (ntest ? (double)ntest : 1));
+	ntest = 0;
 	if ((g.boots[0] < need || g.boots[1] < need) && !g.nfail) {
-		err_msg("compare: %u baseline and %u candidate boots cannot reach p < %g: "
-			"a one-sided permutation test needs at least %u boots per side\n",
-			g.boots[0], g.boots[1], alpha, need);
+		err_msg("compare: %u baseline and %u candidate boots cannot reach p < %g over "
+			"this many metrics (Holm correction): a one-sided permutation test needs at "
+			"least %u boots per side\n", g.boots[0], g.boots[1], alpha, need);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -374,39 +390,95 @@ int cmd_compare(int argc, char **argv)
 	imps = json_array();
 	added = json_array();
 	gone = json_array();
+	{
+		/* p-values only where the floors could let a change count */
+		size_t nt = 0, j, *order;
+		double *pr, *pi;
+
+		for (k = 0; k < g.nm; k++) {
+			struct metric *m = &g.m[k];
+
+			m->tested = m->n[0] >= need && m->n[1] >= need;
+			ntest += m->tested;
+		}
+		pr = calloc(g.nm + 1, sizeof(*pr));
+		pi = calloc(g.nm + 1, sizeof(*pi));
+		order = calloc(g.nm + 1, sizeof(*order));
+		if (!pr || !pi || !order) {
+			free(pr);
+			free(pi);
+			free(order);
+			err_msg("compare: out of memory\n");
+			ret = EXIT_USAGE;
+			json_decref(out);
+			json_decref(regs);
+			json_decref(imps);
+			json_decref(added);
+			json_decref(gone);
+			goto out;
+		}
+		for (k = 0; k < g.nm; k++) {
+			struct metric *m = &g.m[k];
+			double bmed, cmed, pct;
+
+			pr[k] = pi[k] = 1;
+			if (!m->tested)
+				continue;
+			change(m, &bmed, &cmed, &pct);
+			if (pct > min_change && cmed - bmed > min_abs)
+				pr[k] = stats_perm_p(m->v[0], m->n[0], m->v[1], m->n[1], resamples);
+			if (-pct > min_change && bmed - cmed > min_abs)
+				pi[k] = stats_perm_p(m->v[1], m->n[1], m->v[0], m->n[0], resamples);
+			m->p = pr[k];
+			order[nt++] = k;
+		}
+		/* Holm: walk p-values upwards; reject while p <= alpha / (m - rank) */
+		for (j = 0; j < 2; j++) {
+			double *pv = j ? pi : pr;
+			size_t r, s2;
+
+			for (r = 1; r < nt; r++)
+				for (s2 = r; s2 > 0 && pv[order[s2]] < pv[order[s2 - 1]]; s2--) {
+					size_t tmp = order[s2];
+
+					order[s2] = order[s2 - 1];
+					order[s2 - 1] = tmp;
+				}
+			for (r = 0; r < nt; r++) {
+				struct metric *m = &g.m[order[r]];
+				double bmed, cmed, pct;
+				json_t *o;
+
+				if (pv[order[r]] > alpha / (double)(nt - r))
+					break;
+				change(m, &bmed, &cmed, &pct);
+				o = json_object();
+				json_object_set_new(o, "metric", json_string(m->name));
+				if (m->level[0])
+					json_object_set_new(o, "level", json_string(m->level));
+				json_object_set_new(o, "baseline_ms", json_real(bmed));
+				json_object_set_new(o, "candidate_ms", json_real(cmed));
+				json_object_set_new(o, "change_pct", json_real(pct));
+				json_object_set_new(o, "p", json_real(pv[order[r]]));
+				json_object_set_new(o, "p_holm_limit", json_real(alpha / (double)(nt - r)));
+				json_array_append_new(j ? imps : regs, o);
+				nreg += !j;
+				m->regressed = !j;
+			}
+		}
+		free(pr);
+		free(pi);
+		free(order);
+	}
 	for (k = 0; k < g.nm; k++) {
 		struct metric *m = &g.m[k];
-		double bmed, cmed, pct, pi;
-		json_t *o;
 
-		if (m->n[0] >= need && m->n[1] >= need) {
-			m->tested = true;
-			ntest++;
-			m->p = stats_perm_p(m->v[0], m->n[0], m->v[1], m->n[1], resamples);
-			pi = stats_perm_p(m->v[1], m->n[1], m->v[0], m->n[0], resamples);
-			change(m, &bmed, &cmed, &pct);
-			o = json_object();
-			json_object_set_new(o, "metric", json_string(m->name));
-			if (m->level[0])
-				json_object_set_new(o, "level", json_string(m->level));
-			json_object_set_new(o, "baseline_ms", json_real(bmed));
-			json_object_set_new(o, "candidate_ms", json_real(cmed));
-			json_object_set_new(o, "change_pct", json_real(pct));
-			if (m->p < alpha && pct > min_change && cmed - bmed > min_abs) {
-				json_object_set_new(o, "p", json_real(m->p));
-				json_array_append_new(regs, o);
-				nreg++;
-			} else if (pi < alpha && -pct > min_change && bmed - cmed > min_abs) {
-				json_object_set_new(o, "p", json_real(pi));
-				json_array_append_new(imps, o);
-			} else {
-				json_decref(o);
-			}
-		} else if (!strncmp(m->name, "initcall ", 9) && m->n[0] == 0 && m->n[1] >= need) {
+		if (m->tested)
+			continue;
+		if (!strncmp(m->name, "initcall ", 9) && m->n[0] == 0 && m->n[1] >= need)
 			json_array_append_new(added, json_string(m->name + 9));
-		} else if (!strncmp(m->name, "initcall ", 9) && m->n[1] == 0 && m->n[0] >= need) {
+		else if (!strncmp(m->name, "initcall ", 9) && m->n[1] == 0 && m->n[0] >= need)
 			json_array_append_new(gone, json_string(m->name + 9));
-		}
 	}
 	json_object_set_new(out, "result", json_string(nreg || g.nfail ? "fail" : "pass"));
 	json_object_set_new(out, "baseline_boots", json_integer(g.boots[0]));
@@ -434,7 +506,7 @@ int cmd_compare(int argc, char **argv)
 		if (f) {
 			fprintf(f, "### Boot-time gate: %s\n\n", nreg || g.nfail ? "**FAILED**" : "passed");
 			fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested; a "
-				"regression needs p < %g, > %g%% and > %g ms.\n\n",
+				"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n\n",
 				g.boots[0], g.boots[1], ntest, alpha, min_change, min_abs);
 			json_array_foreach(g.failures, k, it) {
 				if (strcmp(json_string_value(json_object_get(it, "side")), "candidate"))
@@ -511,13 +583,10 @@ int cmd_compare(int argc, char **argv)
 			for (k = 0; k < g.nm; k++) {
 				struct metric *m = &g.m[k];
 				double bmed, cmed, pct;
-				size_t r;
-				bool reg = false;
+				bool reg = m->regressed;
 
 				if (!m->tested)
 					continue;
-				json_array_foreach(regs, r, it)
-					reg |= !strcmp(json_string_value(json_object_get(it, "metric")), m->name);
 				change(m, &bmed, &cmed, &pct);
 				fputs("  <testcase classname=\"boot-time\" name=\"", f);
 				xml(f, m->name);
