@@ -529,7 +529,7 @@ int cmd_compare(int argc, char **argv)
 					md(f, json_string_value(json_object_get(it, "metric")));
 					fputs(" | ", f);
 					md(f, json_string_value(json_object_get(it, "level")) ?: "");
-					fprintf(f, " | %.3f | %.3f | %+.1f%% | %.4f |\n",
+					fprintf(f, " | %.3f | %.3f | %+.1f%% | %.2g |\n",
 						json_real_value(json_object_get(it, "baseline_ms")),
 						json_real_value(json_object_get(it, "candidate_ms")),
 						json_real_value(json_object_get(it, "change_pct")),
