@@ -30,7 +30,9 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PORT_BATCH	1024	/* records per doorbell read */
 
-enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG, ACCEL_USER };
+enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
+
+#define RUN_HELP	(-1)	/* parse_run_opts(): --help was printed */
 
 /**
  * struct run_opts - what the command line asked for
@@ -252,7 +254,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'h':
 			run_usage(stdout);
-			return -COLL_EXIT_BOOTED - 100;
+			return RUN_HELP;
 		default:
 			run_usage(stderr);
 			return COLL_EXIT_USAGE;
@@ -267,8 +269,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 
 bad_value:
-	coll_err("run: invalid value '%s' for --%s\n", optarg,
-		 opts[0].name ? "option" : "");
+	coll_err("run: invalid value '%s'\n", optarg);
 	return COLL_EXIT_USAGE;
 }
 
@@ -1020,7 +1021,7 @@ int cmd_run(int argc, char **argv)
 	int ret, err;
 
 	ret = parse_run_opts(argc, argv, &o);
-	if (ret == -COLL_EXIT_BOOTED - 100)
+	if (ret == RUN_HELP)
 		return COLL_EXIT_BOOTED;
 	if (ret)
 		return ret;

@@ -115,7 +115,6 @@ static int add_value(struct gate *g, int side, const char *name, const char *lev
 		     double ms, bool *seen_now)
 {
 	struct metric *m = metric_get(g, name, level);
-	unsigned int k = g->boots[side];
 
 	if (!m)
 		return -ENOMEM;
@@ -123,7 +122,6 @@ static int add_value(struct gate *g, int side, const char *name, const char *lev
 		m->v[side][m->n[side] - 1] += ms;	/* same initcall twice */
 		return 0;
 	}
-	(void)k;
 	m->v[side][m->n[side]++] = ms;
 	seen_now[m - g->m] = true;
 	return 0;
