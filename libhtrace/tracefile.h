@@ -49,7 +49,37 @@ enum htf_kind {
 	HTF_HOST_EVENT = 3,	/* JSON object: launch, QMP event, exit... */
 	HTF_LOSS = 4,		/* JSON object: loss counters at this point */
 	HTF_END = 5,		/* JSON object: the collector finished cleanly */
+	HTF_CLOCK = 6,		/* struct htf_clock_sample[]: guest TSC vs host */
 };
+
+/* How a clock sample tied a guest TSC value to the host's clock. */
+enum htf_clock_method {
+	HTF_CLOCK_DOORBELL = 1,	/* a doorbell record's arrival: the host saw
+				 * it at host_ns, after the guest stamped it */
+	HTF_CLOCK_HYPERCALL = 2, /* kvm:kvm_hypercall's timestamp of the exit */
+	HTF_CLOCK_KVM_OFFSET = 3, /* the host TSC read beside host_ns, mapped
+				   * through the vCPU's debugfs tsc-offset and
+				   * tsc-scaling-ratio */
+};
+
+/**
+ * struct htf_clock_sample - one point of the guest-TSC to host-time map
+ * (an HTF_CLOCK chunk holds an array of them, little-endian)
+ * @guest_tsc: the guest's TSC
+ * @host_ns:   CLOCK_MONOTONIC of the same moment (or just after it)
+ * @cpu:       guest CPU (vCPU index) the TSC belongs to
+ * @method:    enum htf_clock_method
+ * @reserved:  zero
+ */
+struct htf_clock_sample {
+	uint64_t guest_tsc;
+	uint64_t host_ns;
+	uint32_t cpu;
+	uint32_t method;
+	uint64_t reserved;
+};
+
+_Static_assert(sizeof(struct htf_clock_sample) == 32, "clock sample is 32 bytes");
 
 /* Where the records of an HTF_RECORDS chunk came from. */
 enum htf_source {

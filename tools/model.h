@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "events.h"
+#include "boot.h"
 #include "symbols.h"
 
 /**
@@ -70,7 +71,8 @@ struct span_list {
  * @initcalls:   initcalls, in order
  * @shutdown:    shutdown phases, notifiers and devices
  * @markers:     user markers (zero duration)
- * @fail_kind:   "none", "panic", "oops", "hang" or "crash"
+ * @verdict:     what the boot came to (libhtrace's one verdict)
+ * @fail_kind:   its name: htr_verdict_name(@verdict)
  * @fail_msg:    the message, if any
  * @fail_initcall: name (or address) of the initcall running, if any
  * @fail_ns:     when
@@ -92,7 +94,8 @@ struct boot_model {
 	struct span_list initcalls;
 	struct span_list shutdown;
 	struct span_list markers;
-	char fail_kind[8];
+	enum htr_verdict verdict;
+	char fail_kind[16];
 	char fail_msg[HT_STR_MAX + 1];
 	char fail_initcall[160];
 	uint64_t fail_ns;
