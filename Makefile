@@ -198,13 +198,13 @@ $(B)/tests/test_%:
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf
+		$(filter %.c %.a,$^) -lz -lelf -ljansson
 
 $(B)/tests/asan-test_%:
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf
+		$(filter %.c %.a,$^) -lz -lelf -ljansson
 
 $(B)/tests/test_stats: tools/tests/test_stats.c tools/stats.c tools/stats.h $(TEST_DEPS)
 	@mkdir -p $(@D)
@@ -228,7 +228,7 @@ $(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz -lelf
+		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz -lelf -ljansson
 
 FUZZ_TF_BIN := $(B)/fuzz/fuzz_tracefile
 
@@ -237,14 +237,14 @@ $(FUZZ_TF_BIN): libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) $(wildcard lib
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz -lelf
+		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz -lelf -ljansson
 
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
 $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz -lelf
+	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz -lelf -ljansson
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
@@ -284,7 +284,7 @@ $(B)/bench/%: bench/%.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf
+		$(filter %.c %.a,$^) -lz -lelf -ljansson
 
 bench: $(B)/bench/bench_emit $(B)/bench/bench_collector all
 	$(Q)bench/run-bench.sh $(B)

@@ -114,27 +114,45 @@ static void phase_end(struct htr_boot *b, unsigned int id)
 }
 
 /* note_failure() - remember the failure that decides the verdict */
-static void note_failure(struct htr_boot *b, const struct htr_event *e,
+static void note_failure(struct htr_boot *b, const struct htr_boot_ev *e,
 			 uint64_t initcall)
 {
+	size_t len = e->str_len < HT_STR_MAX ? e->str_len : HT_STR_MAX;
+
 	b->fail_type = e->type;
 	b->fail_tsc = e->tsc;
 	b->fail_cpu = e->cpu;
 	b->fail_initcall = initcall;
 	b->fail_level = b->level;
 	b->fail_phase = htr_boot_phase(b);
-	memcpy(b->fail_msg, e->str, e->str_len + 1);
+	memcpy(b->fail_msg, e->str ? e->str : "", e->str ? len : 0);
+	b->fail_msg[e->str ? len : 0] = '\0';
 }
 
 /**
  * htr_boot_event() - what one decoded event tells about the boot
  * @b: the state
  * @e: the event (a guest's: every field is checked before it is used)
+ */
+void htr_boot_event(struct htr_boot *b, const struct htr_event *e)
+{
+	struct htr_boot_ev be = {
+		.type = e->type, .cpu = e->cpu, .tsc = e->tsc, .a0 = e->a0,
+		.a1 = e->a1, .str = e->str, .str_len = e->str_len,
+	};
+
+	htr_boot_feed(b, &be);
+}
+
+/**
+ * htr_boot_feed() - what one event tells about the boot
+ * @b: the state
+ * @e: the event's fields (a guest's: each is checked before it is used)
  *
  * Idempotent for a repeated milestone; the first panic (or, before any
  * panic, the first oops or BUG) is the failure kept.
  */
-void htr_boot_event(struct htr_boot *b, const struct htr_event *e)
+void htr_boot_feed(struct htr_boot *b, const struct htr_boot_ev *e)
 {
 	b->events++;
 	if (e->type != HT_EV_SETUP_ENTRY && e->type != HT_EV_DECOMP_BEGIN &&

@@ -107,8 +107,29 @@ struct htr_host_facts {
 	bool ended;
 };
 
+/**
+ * struct htr_boot_ev - the fields of an event htr_boot_feed() looks at
+ * @type:    enum ht_event_type
+ * @cpu:     guest CPU
+ * @tsc:     guest TSC
+ * @a0:      first argument word
+ * @a1:      second argument word
+ * @str:     its string, or NULL
+ * @str_len: bytes in @str (at most HT_STR_MAX are kept)
+ */
+struct htr_boot_ev {
+	unsigned int type;
+	unsigned int cpu;
+	uint64_t tsc;
+	uint64_t a0;
+	uint64_t a1;
+	const char *str;
+	size_t str_len;
+};
+
 void htr_boot_init(struct htr_boot *b);
 void htr_boot_event(struct htr_boot *b, const struct htr_event *e);
+void htr_boot_feed(struct htr_boot *b, const struct htr_boot_ev *e);
 unsigned int htr_boot_phase(const struct htr_boot *b);
 enum htr_verdict htr_boot_verdict(const struct htr_boot *b,
 				  const struct htr_host_facts *host);

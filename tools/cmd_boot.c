@@ -5,7 +5,6 @@
  * main job in one command.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -16,8 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "cmds.h"
+#include "options.h"
 #include "util.h"
+#include "writers.h"
 
 /* boot_usage() - help text */
 static void boot_usage(FILE *f)
@@ -40,8 +42,9 @@ static void boot_usage(FILE *f)
 		"  -q, --quiet             no progress\n"
 		"  -h, --help              this text\n\n"
 		"Exit status: the collector's: 0 boot completed; 1 error; 2 usage; 3 guest\n"
-		"panic; 4 guest hang; 5 guest crash.  The report is written in every case\n"
-		"where a trace exists.\n", prog);
+		"panic (or fatal oops); 4 guest hang; 5 guest crash; 6 the kernel reported\n"
+		"nothing (hypertrace=off, or no Hypertrace series).  The report is written\n"
+		"in every case where a trace exists.\n", prog);
 }
 
 /* sibling() - a program next to this one, or its bare name for $PATH */
@@ -63,20 +66,15 @@ static void sibling(const char *name, char *out, size_t len)
 		snprintf(out, len, "%s", name);
 }
 
-/* run_tool() - run argv with stdout into @out (NULL: ours), wait; exit status or -1 */
-static int run_tool(char **argv, const char *out)
+/* run_tool() - run argv and wait for it; its exit status, or -1 */
+static int run_tool(char **argv)
 {
-	int status, fd;
+	int status;
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (out) {
-			fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
-				_exit(127);
-		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: cannot run %s: %s\n", prog, argv[0], strerror(errno));
 		_exit(127);
@@ -86,38 +84,48 @@ static int run_tool(char **argv, const char *out)
 	return WEXITSTATUS(status);
 }
 
-/* write_reports() - report.txt, report.json and report.html from the trace */
+/* write_text() - report.txt (a tool_write() callback) */
+static int write_text(FILE *f, const void *m)
+{
+	return report_write_text(m, f, 15);
+}
+
+/* write_json() - report.json (a tool_write() callback) */
+static int write_json(FILE *f, const void *m)
+{
+	return model_write_json(m, f);
+}
+
+/* write_page() - report.html (a tool_write() callback) */
+static int write_page(FILE *f, const void *m)
+{
+	return html_write(m, f);
+}
+
+/* write_reports() - report.txt, report.json and report.html from one load of the trace */
 static int write_reports(const char *dir, const char *trace, const char *vmlinux)
 {
-	char self[PATH_MAX], out[PATH_MAX + 16];
-	char *av[8];
-	int n, err = 0;
-	static const char *const what[][2] = {
-		{ "report", "report.txt" }, { "report", "report.json" }, { "html", "report.html" },
+	static const struct {
+		const char *name;
+		int (*fn)(FILE *f, const void *m);
+	} what[] = {
+		{ "report.txt", write_text },
+		{ "report.json", write_json },
+		{ "report.html", write_page },
 	};
+	char out[PATH_MAX + 16];
+	struct boot_model m;
 	size_t i;
+	int err = 0;
 
-	sibling("hypertrace", self, sizeof(self));
+	if (model_load(&m, trace, access(vmlinux, R_OK) ? NULL : vmlinux, NULL))
+		return -EINVAL;
 	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
-		n = 0;
-		av[n++] = self;
-		av[n++] = (char *)what[i][0];
-		snprintf(out, sizeof(out), "%s/%s", dir, what[i][1]);
-		if (i == 1)
-			av[n++] = "--json";
-		if (i == 2) {
-			av[n++] = "-o";
-			av[n++] = out;
-		}
-		if (!access(vmlinux, R_OK)) {
-			av[n++] = "--vmlinux";
-			av[n++] = (char *)vmlinux;
-		}
-		av[n++] = (char *)trace;
-		av[n] = NULL;
-		if (run_tool(av, i == 2 ? NULL : out) != 0)
+		snprintf(out, sizeof(out), "%s/%s", dir, what[i].name);
+		if (tool_write("boot", out, what[i].fn, &m))
 			err = -EIO;
 	}
+	model_free(&m);
 	return err;
 }
 
@@ -234,8 +242,9 @@ int cmd_boot(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		av[n++] = argv[i];
 	av[n] = NULL;
-	status = run_tool(av, NULL);
-	if (status < 0 || status == 1 || status == 2 || access(trace, R_OK)) {
+	status = run_tool(av);
+	if (status < 0 || status == HTR_EXIT_ERROR || status == HTR_EXIT_USAGE ||
+	    access(trace, R_OK)) {
 		err_msg("boot: the collector failed (status %d); see its messages\n", status);
 		return EXIT_FAIL;
 	}

@@ -19,7 +19,8 @@
 #include <jansson.h>
 
 #include "cmds.h"
-#include "model.h"
+#include "options.h"
+#include "writers.h"
 #include "stats.h"
 #include "util.h"
 

@@ -12,6 +12,7 @@
 #include "cmds.h"
 #include "events.h"
 #include "htrace.h"
+#include "model.h"
 #include "tracefile.h"
 #include "util.h"
 
@@ -83,6 +84,52 @@ static int parse_offset(const char *s, size_t *off)
 	return 0;
 }
 
+/* stdout_ok() - EXIT_OK when everything printed reached standard output */
+static int stdout_ok(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		err_msg("dump: writing standard output failed: %s\n", strerror(errno ? errno : EIO));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* dump_trace() - the events of a collector trace, through the model's loader */
+static int dump_trace(const char *path, const struct mapped_file *f, bool json, bool quiet)
+{
+	struct model_opts o = { .events_only = true };
+	const struct model_loss *l;
+	struct boot_model m;
+	char err[512];
+	size_t i;
+	int ret;
+
+	if (model_load_mem(&m, f->data, f->size, &o, err, sizeof(err))) {
+		err_msg("dump: %s: %s\n", path, err);
+		model_free(&m);
+		return EXIT_FAIL;
+	}
+	l = &m.loss;
+	for (i = 0; i < m.ev.nr; i++)
+		print_event(&m.ev.ev[i], json);
+	if (json)
+		printf("{\"summary\":{\"events\":%zu,\"lost_records\":%" PRIu64
+		       ",\"seq_gaps\":%" PRIu64 ",\"bad_records\":%" PRIu64
+		       ",\"doorbell_copies\":%" PRIu64 ",\"torn_bytes\":%" PRIu64 "}}\n",
+		       m.ev.nr, m.lost, l->seq_gaps, l->bad, m.doorbell_copies, l->torn_bytes);
+	if (!quiet)
+		fprintf(stderr, "%s: trace file: %zu events (%" PRIu64 " doorbell copies of ring "
+			"events dropped); %" PRIu64 " records lost (%" PRIu64 " ring full, %" PRIu64
+			" orphans, %" PRIu64 " skipped, %" PRIu64 " while probing, %" PRIu64
+			" sequence gaps); %" PRIu64 " bad records%s%s%s\n", prog, m.ev.nr,
+			m.doorbell_copies, m.lost, l->ring_lost, l->orphans, l->skipped, l->probe,
+			l->seq_gaps, l->bad, l->torn_bytes ? "; torn tail dropped (" : "",
+			l->torn_bytes ? l->torn_reason : "", l->torn_bytes ? ")" : "");
+	ret = stdout_ok();
+	model_free(&m);
+	return ret;
+}
+
 /* cmd_dump() - hypertrace dump */
 int cmd_dump(int argc, char **argv)
 {
@@ -100,7 +147,7 @@ int cmd_dump(int argc, char **argv)
 	struct htr_early early;
 	struct htr_area a;
 	int c, err, have_area = 0, have_early = 0, ret = EXIT_FAIL;
-	uint64_t lost = 0, orphans = 0, errors = 0, gaps = 0, bad = 0;
+	uint64_t lost = 0, orphans = 0, errors = 0, gaps = 0, bad = 0, skipped = 0;
 	size_t off = 0, i;
 
 	while ((c = getopt_long(argc, argv, "jeo:qh", opts, NULL)) != -1) {
@@ -137,28 +184,8 @@ int cmd_dump(int argc, char **argv)
 	if (map_file(argv[optind], &m))
 		return EXIT_FAIL;
 	if (m.size >= 8 && !memcmp(m.data, HTF_MAGIC, 8)) {
-		uint64_t torn = 0;
-		const char *reason = NULL;
-
-		err = ev_read_trace(&d, &m, &gaps, &bad, &torn, &reason);
-		if (err) {
-			err_msg("dump: %s: %s\n", argv[optind], htr_strerror(err));
-			goto out_free;
-		}
-		qsort(d.ev, d.nr, sizeof(d.ev[0]), ev_by_time);
-		for (i = 0; i < d.nr; i++)
-			print_event(&d.ev[i], json);
-		if (json)
-			printf("{\"summary\":{\"events\":%zu,\"seq_gaps\":%" PRIu64
-			       ",\"bad_records\":%" PRIu64 ",\"torn_bytes\":%" PRIu64 "}}\n",
-			       d.nr, gaps, bad, torn);
-		if (!quiet)
-			fprintf(stderr, "%s: trace file: %zu events; %" PRIu64 " sequence gaps; %"
-				PRIu64 " bad records%s%s%s\n", prog, d.nr, gaps, bad,
-				torn ? "; torn tail dropped (" : "", torn ? reason : "",
-				torn ? ")" : "");
-		ret = EXIT_OK;
-		goto out_free;
+		ret = dump_trace(argv[optind], &m, json, quiet);
+		goto out_unmap;
 	}
 
 	if (!early_only) {
@@ -200,6 +227,7 @@ int cmd_dump(int argc, char **argv)
 		for (i = 0; i < a.ctl.nr_rings; i++) {
 			lost += a.rings[i].lost;
 			errors += a.rings[i].errors;
+			skipped += a.rings[i].skipped;
 		}
 		orphans = htr_area_orphans(&a);
 		gaps += d.dec.seq_lost;
@@ -215,8 +243,9 @@ int cmd_dump(int argc, char **argv)
 		printf("{\"summary\":{\"events\":%zu,\"lost_records\":%" PRIu64
 		       ",\"orphan_records\":%" PRIu64 ",\"seq_gaps\":%" PRIu64
 		       ",\"bad_records\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
+		       ",\"skipped_after_protocol_error\":%" PRIu64
 		       ",\"rings\":%u,\"early_buffer\":\"%s\"}}\n",
-		       d.nr, lost, orphans, gaps, bad, errors,
+		       d.nr, lost, orphans, gaps, bad, errors, skipped,
 		       have_area ? a.ctl.nr_rings : 0,
 		       !have_early ? "moved" : early.state == HT_EARLY_ACTIVE ?
 		       "active" : "moved");
@@ -229,10 +258,11 @@ int cmd_dump(int argc, char **argv)
 				early.off, early.state == HT_EARLY_ACTIVE ? "never moved" : "moved",
 				early.count);
 		fprintf(stderr, "%s: %zu events; lost %" PRIu64 " records (+%" PRIu64
-			" orphans); %" PRIu64 " bad records; %" PRIu64 " protocol errors\n",
-			prog, d.nr, lost, orphans, bad, errors);
+			" orphans, +%" PRIu64 " skipped after protocol errors); %" PRIu64
+			" bad records; %" PRIu64 " protocol errors\n",
+			prog, d.nr, lost, orphans, skipped, bad, errors);
 	}
-	ret = EXIT_OK;
+	ret = stdout_ok();
 	goto out_free;
 
 out_nomem:

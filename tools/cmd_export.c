@@ -14,7 +14,7 @@
 
 #include "cmds.h"
 #include "export_ctf.h"
-#include "model.h"
+#include "options.h"
 #include "util.h"
 
 /* Perfetto thread ids of the lanes; CPUs use their own number. */
@@ -38,9 +38,8 @@ static void export_usage(FILE *f)
 		"  csv       one line per initcall: name,addr,cpu,level,start_ns,duration_ns,ret\n\n"
 		"  -f, --format FORMAT   perfetto, ctf or csv\n"
 		"  -o, --output OUT      where to write ('-' for standard output; ctf: a directory)\n"
-		"      --vmlinux FILE    symbols from this vmlinux (default: the trace's)\n"
-		"      --system-map FILE symbols from this System.map\n"
-		"  -h, --help            this text\n\n"
+		TOOL_HELP_SYMBOLS
+		TOOL_HELP_HELP "\n"
 		"Exit status: 0 written; 1 unreadable trace or unwritable output; 2 usage error.\n",
 		prog);
 }
@@ -69,7 +68,7 @@ static json_t *x_event(const struct span *s, int tid, const char *cat)
 		json_object_set_new(args, "addr", json_string(addr));
 	}
 	if (s->level >= 0)
-		json_object_set_new(args, "level", json_string(level_name(s->level)));
+		json_object_set_new(args, "level", json_string(htr_level_name(s->level)));
 	if (!strcmp(cat, "initcall") || (s->kind && !strcmp(s->kind, "notifier")))
 		json_object_set_new(args, "ret", json_integer(s->ret));
 	if (s->open)
@@ -79,7 +78,7 @@ static json_t *x_event(const struct span *s, int tid, const char *cat)
 }
 
 /* name_lane() - a thread_name metadata event */
-static json_t *name_lane(int tid, const char *name, int order)
+static json_t *name_lane(int tid, const char *name)
 {
 	json_t *e = json_object(), *args = json_object();
 
@@ -89,7 +88,6 @@ static json_t *name_lane(int tid, const char *name, int order)
 	json_object_set_new(e, "pid", json_integer(1));
 	json_object_set_new(e, "tid", json_integer(tid));
 	json_object_set_new(e, "args", args);
-	(void)order;
 	return e;
 }
 
@@ -123,14 +121,14 @@ static int export_perfetto(const struct boot_model *m, FILE *out)
 	json_object_set_new(pn, "pid", json_integer(1));
 	json_object_set_new(pn, "args", pa);
 	json_array_append_new(a, pn);
-	json_array_append_new(a, name_lane(TID_PHASES, "phases", 0));
-	json_array_append_new(a, name_lane(TID_LEVELS, "boot levels", 1));
+	json_array_append_new(a, name_lane(TID_PHASES, "phases"));
+	json_array_append_new(a, name_lane(TID_LEVELS, "boot levels"));
 	for (cpu = 0; cpu < m->ncpus; cpu++) {
 		snprintf(lane, sizeof(lane), "CPU %u initcalls", cpu);
-		json_array_append_new(a, name_lane((int)cpu, lane, 2));
+		json_array_append_new(a, name_lane((int)cpu, lane));
 	}
-	json_array_append_new(a, name_lane(TID_SHUTDOWN, "shutdown", 3));
-	json_array_append_new(a, name_lane(TID_MARKERS, "markers", 4));
+	json_array_append_new(a, name_lane(TID_SHUTDOWN, "shutdown"));
+	json_array_append_new(a, name_lane(TID_MARKERS, "markers"));
 	add_list(a, m, &m->phases, TID_PHASES, "phase");
 	add_list(a, m, &m->levels, TID_LEVELS, "level");
 	for (i = 0; i < m->initcalls.nr; i++) {
@@ -200,10 +198,28 @@ static int export_csv(const struct boot_model *m, FILE *out)
 
 		csv_field(out, s->name);
 		fprintf(out, ",%#" PRIx64 ",%u,%s,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%s\n",
-			s->addr, s->cpu, level_name(s->level), s->start_ns, s->dur_ns,
+			s->addr, s->cpu, htr_level_name(s->level), s->start_ns, s->dur_ns,
 			s->ret, s->open ? "no" : "yes");
 	}
 	return ferror(out) ? -EIO : 0;
+}
+
+/**
+ * struct export_out - what an export writer needs
+ * @m:   the model
+ * @csv: CSV instead of Perfetto JSON
+ */
+struct export_out {
+	const struct boot_model *m;
+	bool csv;
+};
+
+/* write_export() - CSV or Perfetto JSON (a tool_write() callback) */
+static int write_export(FILE *f, const void *ctx)
+{
+	const struct export_out *x = ctx;
+
+	return x->csv ? export_csv(x->m, f) : export_perfetto(x->m, f);
 }
 
 /* cmd_export() - hypertrace export */
@@ -211,30 +227,24 @@ int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "vmlinux", required_argument, NULL, 'V' },
-		{ "system-map", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
+		TOOL_OPTS_OUTPUT,
+		TOOL_OPTS_SYMBOLS,
+		TOOL_OPTS_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format = NULL, *output = NULL, *vmlinux = NULL, *sysmap = NULL;
+	struct tool_opts t = { 0 };
+	struct export_out x = { 0 };
+	const char *format = NULL;
 	struct boot_model m;
-	FILE *out;
-	int c, err;
+	int c, ret = EXIT_OK;
+	long n;
 
 	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		if (tool_opt(&t, c, optarg))
+			continue;
 		switch (c) {
 		case 'f':
 			format = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'V':
-			vmlinux = optarg;
-			break;
-		case 'M':
-			sysmap = optarg;
 			break;
 		case 'h':
 			export_usage(stdout);
@@ -244,7 +254,7 @@ int cmd_export(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!format || !output || optind != argc - 1) {
+	if (!format || !t.output || optind != argc - 1) {
 		err_msg("export: need --format, -o OUT and one TRACE\n");
 		export_usage(stderr);
 		return EXIT_USAGE;
@@ -253,30 +263,21 @@ int cmd_export(int argc, char **argv)
 		err_msg("export: unknown format '%s' (perfetto, ctf or csv)\n", format);
 		return EXIT_USAGE;
 	}
-	if (model_load(&m, argv[optind], vmlinux, sysmap))
+	if (tool_load(&m, argv[optind], &t, false))
 		return EXIT_FAIL;
 	if (!strcmp(format, "ctf")) {
-		long n = export_ctf(&m, output);
-
-		model_free(&m);
+		n = export_ctf(&m, t.output);
 		if (n < 0) {
-			err_msg("export: cannot write CTF into %s: %s\n", output, strerror((int)-n));
-			return EXIT_FAIL;
+			err_msg("export: cannot write CTF into %s: %s\n", t.output,
+				strerror((int)-n));
+			ret = EXIT_FAIL;
 		}
-		return EXIT_OK;
+	} else {
+		x.m = &m;
+		x.csv = !strcmp(format, "csv");
+		if (tool_write("export", t.output, write_export, &x))
+			ret = EXIT_FAIL;
 	}
-	out = open_output("export", output);
-	if (!out) {
-		model_free(&m);
-		return EXIT_FAIL;
-	}
-	err = !strcmp(format, "csv") ? export_csv(&m, out) : export_perfetto(&m, out);
-	if (close_output(out))
-		err = -EIO;
 	model_free(&m);
-	if (err) {
-		err_msg("export: writing %s failed\n", output);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return ret;
 }

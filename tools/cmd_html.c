@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "cmds.h"
-#include "model.h"
+#include "options.h"
 #include "util.h"
+#include "writers.h"
 
 /* tools/report.html.in, turned into a C string by the Makefile */
 static const char template[] =
@@ -31,15 +32,20 @@ static void html_usage(FILE *f)
 		"banner.  Every name the guest or the symbol table supplied is shown as\n"
 		"text, never interpreted as markup.\n\n"
 		"  -o, --output FILE     the HTML file ('-' for standard output)\n"
-		"      --vmlinux FILE    symbols from this vmlinux (default: the trace's)\n"
-		"      --system-map FILE symbols from this System.map\n"
-		"  -h, --help            this text\n\n"
+		TOOL_HELP_SYMBOLS
+		TOOL_HELP_HELP "\n"
 		"Exit status: 0 written; 1 unreadable trace or unwritable output; 2 usage error.\n",
 		prog);
 }
 
-/* write_html() - the template with the model's JSON where the data goes */
-static int write_html(const struct boot_model *m, FILE *out)
+/**
+ * html_write() - the report page: the template with the model's JSON
+ * @m:   the model
+ * @out: where to
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int html_write(const struct boot_model *m, FILE *out)
 {
 	const char *at = strstr(template, "@DATA@");
 
@@ -53,59 +59,43 @@ static int write_html(const struct boot_model *m, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
+/* write_page() - html_write() as a tool_write() callback */
+static int write_page(FILE *f, const void *ctx)
+{
+	return html_write(ctx, f);
+}
+
 /* cmd_html() - hypertrace html */
 int cmd_html(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "vmlinux", required_argument, NULL, 'V' },
-		{ "system-map", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
+		TOOL_OPTS_OUTPUT,
+		TOOL_OPTS_SYMBOLS,
+		TOOL_OPTS_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *output = NULL, *vmlinux = NULL, *sysmap = NULL;
+	struct tool_opts t = { 0 };
 	struct boot_model m;
-	FILE *out;
-	int c, err;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'V':
-			vmlinux = optarg;
-			break;
-		case 'M':
-			sysmap = optarg;
-			break;
-		case 'h':
+		if (tool_opt(&t, c, optarg))
+			continue;
+		if (c == 'h') {
 			html_usage(stdout);
 			return EXIT_OK;
-		default:
-			html_usage(stderr);
-			return EXIT_USAGE;
 		}
+		html_usage(stderr);
+		return EXIT_USAGE;
 	}
-	if (!output || optind != argc - 1) {
+	if (!t.output || optind != argc - 1) {
 		err_msg("html: need -o REPORT.html and one TRACE\n");
 		html_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (model_load(&m, argv[optind], vmlinux, sysmap))
+	if (tool_load(&m, argv[optind], &t, false))
 		return EXIT_FAIL;
-	out = open_output("html", output);
-	if (!out) {
-		model_free(&m);
-		return EXIT_FAIL;
-	}
-	err = write_html(&m, out);
-	if (close_output(out))
-		err = -EIO;
+	ret = tool_write("html", t.output, write_page, &m) ? EXIT_FAIL : EXIT_OK;
 	model_free(&m);
-	if (err) {
-		err_msg("html: writing %s failed\n", output);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return ret;
 }

@@ -3,14 +3,16 @@
  * hypertrace report: where the boot went, for a terminal (text) or for
  * machines (--json), from a collector trace.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmds.h"
-#include "model.h"
+#include "options.h"
 #include "util.h"
+#include "writers.h"
 
 /* report_usage() - help text */
 static void report_usage(FILE *f)
@@ -22,13 +24,13 @@ static void report_usage(FILE *f)
 		"slowest initcalls with their share of the boot, the time to the first\n"
 		"user marker, the shutdown (slowest first), records lost, and what failed.\n"
 		"Times are from QEMU's launch when the trace ties the guest's clock to the\n"
-		"host's (TCG: the first doorbell record), else from the guest TSC's zero.\n\n"
+		"host's (its clock samples), else from the guest TSC's zero.\n\n"
 		"  -j, --json            one JSON object instead of text\n"
 		"  -n, --top N           initcalls and shutdown steps listed (default 15)\n"
-		"      --vmlinux FILE    symbols from this vmlinux (default: the trace's)\n"
-		"      --system-map FILE symbols from this System.map\n"
-		"  -h, --help            this text\n\n"
-		"Exit status: 0 report written; 1 unreadable trace; 2 usage error.\n",
+		TOOL_HELP_SYMBOLS
+		TOOL_HELP_HELP "\n"
+		"Exit status: 0 report written; 1 unreadable trace or unwritable output;\n"
+		"2 usage error.\n",
 		prog);
 }
 
@@ -61,63 +63,78 @@ static double ms(uint64_t ns)
 	return ns / 1e6;
 }
 
-/* report_json() - the report as one JSON object on stdout */
-static int report_json(const struct boot_model *m)
+/* banner() - what failed, first, in a box a person cannot miss */
+static void banner(const struct boot_model *m, FILE *f)
 {
-	return model_write_json(m, stdout) ? EXIT_FAIL : EXIT_OK;
+	if (m->verdict == HTR_VERDICT_BOOTED)
+		return;
+	if (m->verdict == HTR_VERDICT_SILENT) {
+		fprintf(f, "*** NOTHING RECORDED: the kernel reported nothing after the setup code ***\n"
+			"    booted with hypertrace=off, or a kernel without the Hypertrace series\n\n");
+		return;
+	}
+	fprintf(f, "*** BOOT FAILED: %s at %.3f ms", m->fail_kind, ms(m->fail_ns));
+	if (m->fail_initcall[0])
+		fprintf(f, " in initcall %s", m->fail_initcall);
+	else if (m->fail_where[0])
+		fprintf(f, " in %s", m->fail_where);
+	fprintf(f, " ***\n    ");
+	print_escaped(f, m->fail_msg, strlen(m->fail_msg));
+	fprintf(f, "\n\n");
 }
 
-/* report_text() - the report for a person at a terminal */
-static int report_text(const struct boot_model *m, size_t top)
+/**
+ * report_write_text() - the report for a person at a terminal
+ * @m:   the model
+ * @f:   where to
+ * @top: initcalls and shutdown steps listed
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 {
 	const struct span **slow;
 	uint64_t total = m->boot_ns ? m->boot_ns : m->end_ns;
 	size_t i;
 
-	if (strcmp(m->fail_kind, "none")) {
-		printf("*** BOOT FAILED: %s at %.3f ms", m->fail_kind, ms(m->fail_ns));
-		if (m->fail_initcall[0])
-			printf(" in initcall %s", m->fail_initcall);
-		printf(" ***\n    ");
-		print_escaped(stdout, m->fail_msg, strlen(m->fail_msg));
-		printf("\n\n");
-	}
+	banner(m, f);
 	if (m->boot_ns)
-		printf("Kernel boot done %.3f ms after QEMU was launched", ms(m->boot_ns));
+		fprintf(f, "Kernel boot done %.3f ms after %s", ms(m->boot_ns),
+		       m->launch_known ? "QEMU was launched" : "the guest TSC's zero");
 	else
-		printf("Kernel boot never finished (recording ends at %.3f ms)", ms(m->end_ns));
+		fprintf(f, "Kernel boot never finished (recording ends at %.3f ms)", ms(m->end_ns));
 	if (m->user_ns)
-		printf("; first user marker at %.3f ms", ms(m->user_ns));
-	printf("\n%u CPU%s, %s, %" PRIu64 " records lost\n\n", m->ncpus,
+		fprintf(f, "; first user marker at %.3f ms", ms(m->user_ns));
+	fprintf(f, "\n%u CPU%s, %s, %" PRIu64 " records lost\n\n", m->ncpus,
 	       m->ncpus == 1 ? "" : "s", m->accel, m->lost);
 
-	printf("%-34s %12s %12s\n", "phase", "start ms", "took ms");
+	fprintf(f, "%-34s %12s %12s\n", "phase", "start ms", "took ms");
 	for (i = 0; i < m->phases.nr; i++)
-		printf("  %-32s %12.3f %12.3f%s\n", m->phases.s[i].name,
+		fprintf(f, "  %-32s %12.3f %12.3f%s\n", m->phases.s[i].name,
 		       ms(m->phases.s[i].start_ns), ms(m->phases.s[i].dur_ns),
 		       m->phases.s[i].open ? "  (unfinished)" : "");
-	printf("\n%-34s %12s %12s\n", "boot level", "start ms", "took ms");
+	fprintf(f, "\n%-34s %12s %12s\n", "boot level", "start ms", "took ms");
 	for (i = 0; i < m->levels.nr; i++)
-		printf("  %-32s %12.3f %12.3f%s\n", m->levels.s[i].name,
+		fprintf(f, "  %-32s %12.3f %12.3f%s\n", m->levels.s[i].name,
 		       ms(m->levels.s[i].start_ns), ms(m->levels.s[i].dur_ns),
 		       m->levels.s[i].open ? "  (unfinished)" : "");
 
 	slow = slowest(&m->initcalls);
-	printf("\nslowest initcalls (%zu in all)%*s %12s %8s  level\n", m->initcalls.nr,
+	fprintf(f, "\nslowest initcalls (%zu in all)%*s %12s %8s  level\n", m->initcalls.nr,
 	       m->initcalls.nr > 99 ? 3 : 4, "", "took ms", "of boot");
 	for (i = 0; slow && i < m->initcalls.nr && i < top; i++)
-		printf("  %-32.32s %12.3f %7.1f%%  %s%s\n", slow[i]->name, ms(slow[i]->dur_ns),
-		       total ? 100.0 * slow[i]->dur_ns / total : 0, level_name(slow[i]->level),
+		fprintf(f, "  %-32.32s %12.3f %7.1f%%  %s%s\n", slow[i]->name, ms(slow[i]->dur_ns),
+		       total ? 100.0 * slow[i]->dur_ns / total : 0, htr_level_name(slow[i]->level),
 		       slow[i]->open ? "  (never returned)" : "");
 	free(slow);
 
 	if (m->shutdown.nr) {
 		slow = slowest(&m->shutdown);
-		printf("\nshutdown, slowest first%*s %12s  kind\n", 11, "", "took ms");
+		fprintf(f, "\nshutdown, slowest first%*s %12s  kind\n", 11, "", "took ms");
 		for (i = 0; slow && i < m->shutdown.nr && i < top; i++) {
-			printf("  ");
-			print_escaped(stdout, slow[i]->name, strlen(slow[i]->name));
-			printf("%*s %12.3f  %s\n",
+			fprintf(f, "  ");
+			print_escaped(f, slow[i]->name, strlen(slow[i]->name));
+			fprintf(f, "%*s %12.3f  %s\n",
 			       (int)(32 - (strlen(slow[i]->name) + 2 > 32 ? 32 :
 					   strlen(slow[i]->name) + 2)), "",
 			       ms(slow[i]->dur_ns), slow[i]->kind ? slow[i]->kind : "");
@@ -125,11 +142,31 @@ static int report_text(const struct boot_model *m, size_t top)
 		free(slow);
 	}
 	for (i = 0; i < m->markers.nr; i++) {
-		printf("%smarker at %.3f ms: ", i ? "" : "\n", ms(m->markers.s[i].start_ns));
-		print_escaped(stdout, m->markers.s[i].name, strlen(m->markers.s[i].name));
-		printf("\n");
+		fprintf(f, "%smarker at %.3f ms: ", i ? "" : "\n", ms(m->markers.s[i].start_ns));
+		print_escaped(f, m->markers.s[i].name, strlen(m->markers.s[i].name));
+		fprintf(f, "\n");
 	}
-	return EXIT_OK;
+	return ferror(f) ? -EIO : 0;
+}
+
+/**
+ * struct report_out - what the report writer needs
+ * @m:    the model
+ * @json: JSON instead of text
+ * @top:  initcalls listed
+ */
+struct report_out {
+	const struct boot_model *m;
+	bool json;
+	size_t top;
+};
+
+/* write_report() - the report in the form asked for (a tool_write() callback) */
+static int write_report(FILE *f, const void *ctx)
+{
+	const struct report_out *r = ctx;
+
+	return r->json ? model_write_json(r->m, f) : report_write_text(r->m, f, r->top);
 }
 
 /* cmd_report() - hypertrace report */
@@ -138,22 +175,23 @@ int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 'n' },
-		{ "vmlinux", required_argument, NULL, 'V' },
-		{ "system-map", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
+		TOOL_OPTS_SYMBOLS,
+		TOOL_OPTS_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *vmlinux = NULL, *sysmap = NULL;
+	struct tool_opts t = { 0 };
+	struct report_out r = { .top = 15 };
 	struct boot_model m;
-	bool json = false;
-	long top = 15;
+	long top;
 	char *end;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
+		if (tool_opt(&t, c, optarg))
+			continue;
 		switch (c) {
 		case 'j':
-			json = true;
+			r.json = true;
 			break;
 		case 'n':
 			top = strtol(optarg, &end, 10);
@@ -161,12 +199,7 @@ int cmd_report(int argc, char **argv)
 				err_msg("report: invalid --top '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			break;
-		case 'V':
-			vmlinux = optarg;
-			break;
-		case 'M':
-			sysmap = optarg;
+			r.top = (size_t)top;
 			break;
 		case 'h':
 			report_usage(stdout);
@@ -181,9 +214,10 @@ int cmd_report(int argc, char **argv)
 		report_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (model_load(&m, argv[optind], vmlinux, sysmap))
+	if (tool_load(&m, argv[optind], &t, false))
 		return EXIT_FAIL;
-	ret = json ? report_json(&m) : report_text(&m, (size_t)top);
+	r.m = &m;
+	ret = tool_write("report", "-", write_report, &r) ? EXIT_FAIL : EXIT_OK;
 	model_free(&m);
 	return ret;
 }

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cmds.h"
 #include "export_ctf.h"
 
 #define CTF_MAGIC	0xc1fc1fc1
@@ -90,7 +89,11 @@ static int write_metadata(const char *dir, const uint8_t uuid[16])
 	fprintf(f, "\nevent {\n\tname = \"unknown\";\n\tid = 0;\n\tstream_id = 0;\n"
 		"\tfields := struct {\n\t\tuint32_t seq;\n\t\tuint32_t type;\n"
 		"\t\thex64_t a0;\n\t\thex64_t a1;\n\t\tstring name;\n\t\tstring str;\n\t};\n};\n");
-	return fclose(f) ? -EIO : 0;
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
 }
 
 /* buf_put() - append @len bytes to a growable buffer; 0 or -ENOMEM */

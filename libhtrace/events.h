@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Events read back from a collector trace or a guest memory image, shared
- * by the hypertrace subcommands.
+ * libhtrace: events read back from a collector trace or a guest memory
+ * image, kept compact (a boot can have millions).
  */
-#ifndef _HT_TOOLS_EVENTS_H
-#define _HT_TOOLS_EVENTS_H
+#ifndef _HTRACE_EVENTS_H
+#define _HTRACE_EVENTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "htrace.h"
-#include "util.h"
 
 /**
  * struct ev - one event, kept compact (a boot can have millions)
@@ -57,7 +56,5 @@ void ev_list_free(struct ev_list *d);
 int ev_decode_rec(void *ctx, const struct ht_record *rec, unsigned int ring);
 void ev_flush_streams(struct ev_list *d);
 int ev_by_time(const void *a, const void *b);
-int ev_read_trace(struct ev_list *d, const struct mapped_file *m, uint64_t *gaps,
-		  uint64_t *bad, uint64_t *torn, const char **torn_reason);
 
-#endif /* _HT_TOOLS_EVENTS_H */
+#endif /* _HTRACE_EVENTS_H */

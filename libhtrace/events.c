@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libhtrace: events read back from a collector trace or a guest memory
+ * image, kept compact; decoded per source and sorted by time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+
+/**
+ * ev_add() - append a decoded event to a list, copying its string
+ * @d:  the list; d->failed is set when memory runs out
+ * @ev: the event
+ */
+void ev_add(struct ev_list *d, const struct htr_event *ev)
+{
+	static char none[1];
+	struct ev *e;
+
+	if (d->nr == d->alloc) {
+		size_t n = d->alloc ? d->alloc * 2 : 1024;
+		struct ev *p = realloc(d->ev, n * sizeof(*p));
+
+		if (!p) {
+			d->failed = 1;
+			return;
+		}
+		d->ev = p;
+		d->alloc = n;
+	}
+	e = &d->ev[d->nr];
+	e->tsc = ev->tsc;
+	e->a0 = ev->a0;
+	e->a1 = ev->a1;
+	e->type = ev->type;
+	e->cpu = ev->cpu;
+	e->seq = ev->seq;
+	e->flags = ev->flags;
+	e->str_len = ev->str_len;
+	e->str = ev->str_len ? strdup(ev->str) : none;
+	if (!e->str) {
+		d->failed = 1;
+		return;
+	}
+	d->nr++;
+}
+
+/**
+ * ev_list_free() - release a list's events, their strings and its decoder
+ * @d: the list
+ */
+void ev_list_free(struct ev_list *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr; i++)
+		if (d->ev[i].str_len)
+			free(d->ev[i].str);
+	free(d->ev);
+	htr_decoder_free(&d->dec);
+	d->ev = NULL;
+	d->nr = d->alloc = 0;
+}
+
+/**
+ * ev_decode_rec() - decode one record into the list (an htr_record_fn)
+ * @ctx:  the struct ev_list, whose decoder is used
+ * @rec:  the record
+ * @ring: unused
+ *
+ * Return: non-zero once memory ran out (stops a drain).
+ */
+int ev_decode_rec(void *ctx, const struct ht_record *rec, unsigned int ring)
+{
+	struct ev_list *d = ctx;
+	struct htr_event out[2];
+	int i, n;
+
+	(void)ring;
+	n = htr_decode(&d->dec, rec, out);
+	for (i = 0; i < n; i++)
+		ev_add(d, &out[i]);
+	return d->failed;
+}
+
+/**
+ * ev_flush_streams() - add the string events still waiting for parts
+ * @d: the list
+ */
+void ev_flush_streams(struct ev_list *d)
+{
+	struct htr_event ev;
+	unsigned int i;
+
+	for (i = 0; i < d->dec.nr_cpus; i++)
+		if (htr_decoder_flush(&d->dec, i, &ev))
+			ev_add(d, &ev);
+}
+
+/**
+ * ev_by_time() - qsort order of struct ev: TSC, then CPU, then seq
+ * @a: an event
+ * @b: another
+ *
+ * Return: <0, 0 or >0.
+ */
+int ev_by_time(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	if (x->tsc != y->tsc)
+		return x->tsc < y->tsc ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}

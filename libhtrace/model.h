@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libhtrace: the one model of a recorded boot.
+ *
+ * model_load_mem() reads a collector trace once, front to back: the
+ * metadata, every record from every source (the rings and the early
+ * buffer, the port and hypercall doorbells), the clock samples, the loss
+ * counters and the collector's verdict.  Doorbell copies of ring records
+ * are dropped there, exactly, by identity (CPU, sequence number and TSC).
+ * From the events in time order it derives the phases, boot levels,
+ * initcalls, shutdown steps, markers and the failure, with the same
+ * htr_boot rules the collector used live (libhtrace/boot.h).  Every
+ * hypertrace subcommand and the collector's verdict use this model.
+ *
+ * Times in the model are nanoseconds since QEMU was launched when the
+ * trace ties the guest TSC to the host's clock (@launch_ns is then QEMU's
+ * start-up, from the launch to the guest TSC's zero at VM reset), else
+ * since the guest TSC's zero (@launch_ns is 0).
+ */
+#ifndef _HTRACE_MODEL_H
+#define _HTRACE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "events.h"
+#include "symbols.h"
+
+/**
+ * struct span - something that began and ended (or never ended)
+ * @name:     what it was (a phase, a function, a device); owned by the model
+ * @kind:     for shutdown steps: "phase", "notifier" or "device"
+ * @addr:     code address, 0 if none
+ * @cpu:      guest CPU it ran on
+ * @level:    boot level (initcalls), else -1
+ * @start_ns: when it began
+ * @dur_ns:   how long it took; 0 with @open
+ * @ret:      what it returned (initcalls, notifiers)
+ * @open:     it never ended
+ */
+struct span {
+	char *name;
+	const char *kind;
+	uint64_t addr;
+	unsigned int cpu;
+	int level;
+	uint64_t start_ns;
+	uint64_t dur_ns;
+	int64_t ret;
+	bool open;
+};
+
+/**
+ * struct span_list - a growable list of spans
+ * @s:     the spans
+ * @nr:    how many
+ * @alloc: room
+ */
+struct span_list {
+	struct span *s;
+	size_t nr;
+	size_t alloc;
+};
+
+/**
+ * struct model_loss - records that did not reach the trace, by cause
+ * @ring_lost:  the guest found its ring full (the rings' lost counters)
+ * @orphans:    records of CPUs without a ring (the orphan counter)
+ * @skipped:    ring records the collector skipped after a protocol error
+ * @probe:      records the collector dropped while it probed KVM
+ * @seq_gaps:   records missing according to the sequence numbers
+ * @bad:        records rejected by the decoder (bad type, CPU, stray part)
+ * @torn_bytes: bytes of a torn tail dropped from the trace file
+ * @torn_reason: why they were dropped (static string), or NULL
+ */
+struct model_loss {
+	uint64_t ring_lost;
+	uint64_t orphans;
+	uint64_t skipped;
+	uint64_t probe;
+	uint64_t seq_gaps;
+	uint64_t bad;
+	uint64_t torn_bytes;
+	const char *torn_reason;
+};
+
+#define MODEL_CLOCK_CPUS	64	/* CPUs whose clock fit is reported */
+
+/**
+ * struct model_clock - how the guest TSC was placed on the host's clock
+ * @samples:    clock samples in the trace (HTF_CLOCK, or a legacy clock_sync)
+ * @method:     enum htf_clock_method of the samples used, 0 with none
+ * @offset_ns:  host CLOCK_MONOTONIC at the guest TSC's zero (the fit)
+ * @residual_ns: median distance of the samples above the fit (a doorbell
+ *              sample arrives after the guest stamped it)
+ * @max_residual_ns: the largest such distance
+ * @ncpus:      CPUs in @cpu_offset_ns that had samples
+ * @cpu_seen:   which CPUs had samples
+ * @cpu_offset_ns: each CPU's own fit, relative to @offset_ns (the skew of
+ *              unsynchronized TSCs, as under multi-vCPU TCG)
+ */
+struct model_clock {
+	uint64_t samples;
+	unsigned int method;
+	uint64_t offset_ns;
+	uint64_t residual_ns;
+	uint64_t max_residual_ns;
+	unsigned int ncpus;
+	bool cpu_seen[MODEL_CLOCK_CPUS];
+	int64_t cpu_offset_ns[MODEL_CLOCK_CPUS];
+};
+
+/**
+ * struct boot_model - everything the report says
+ * @ev:          the events, sorted by time
+ * @doorbell_events: events that came only through a doorbell
+ * @doorbell_copies: doorbell events dropped as copies of ring events
+ * @tsc_khz:     guest TSC rate used for every conversion
+ * @tsc_from_host: the guest never reported its TSC rate; @tsc_khz is the host's
+ * @syms:        kernel symbols (may be empty)
+ * @accel:       accelerator from the metadata
+ * @kernel:      kernel image from the metadata
+ * @launch_ns:   QEMU's start-up (see the top of this file), 0 if unknown
+ * @launch_known: @launch_ns was measured (the trace has clock samples and
+ *               a launch time)
+ * @clock:       the clock fit
+ * @boot_ns:     end of the kernel's boot (BOOT_DONE), 0 if never
+ * @user_ns:     first user marker, 0 if none
+ * @end_ns:      last event
+ * @ncpus:       CPUs seen
+ * @loss:        records lost, by cause
+ * @lost:        all of @loss's records (not the torn bytes)
+ * @phases:      pre-kernel phases and start_kernel/kernel_init phases
+ * @levels:      boot levels
+ * @initcalls:   initcalls, in order
+ * @shutdown:    shutdown phases, notifiers and devices
+ * @markers:     user markers (zero duration)
+ * @boot:        the boot as htr_boot followed it through the events
+ * @ended:       the trace has the collector's END chunk
+ * @exit_status: the collector's exit status from END, -1 without one
+ * @verdict:     what the boot came to (libhtrace's one verdict)
+ * @fail_kind:   its name: htr_verdict_name(@verdict)
+ * @fail_msg:    the failure's message, or the collector's reason
+ * @fail_initcall: name (or address) of the initcall running, if any
+ * @fail_where:  where the boot was: "level device, initcall x", "smp_init"...
+ * @fail_ns:     when
+ */
+struct boot_model {
+	struct ev_list ev;
+	uint64_t doorbell_events;
+	uint64_t doorbell_copies;
+	uint64_t tsc_khz;
+	bool tsc_from_host;
+	struct htr_syms syms;
+	char accel[32];
+	char kernel[256];
+	uint64_t launch_ns;
+	bool launch_known;
+	struct model_clock clock;
+	uint64_t boot_ns;
+	uint64_t user_ns;
+	uint64_t end_ns;
+	unsigned int ncpus;
+	struct model_loss loss;
+	uint64_t lost;
+	struct span_list phases;
+	struct span_list levels;
+	struct span_list initcalls;
+	struct span_list shutdown;
+	struct span_list markers;
+	struct htr_boot boot;
+	bool ended;
+	int exit_status;
+	enum htr_verdict verdict;
+	char fail_kind[16];
+	char fail_msg[HT_STR_MAX + 256];
+	char fail_initcall[160];
+	char fail_where[200];
+	uint64_t fail_ns;
+};
+
+/**
+ * struct model_opts - how to load a model
+ * @vmlinux:    vmlinux for names, or NULL (then the metadata's, if readable)
+ * @system_map: System.map for names, or NULL
+ * @events_only: read and sort the events only (hypertrace dump)
+ */
+struct model_opts {
+	const char *vmlinux;
+	const char *system_map;
+	bool events_only;
+};
+
+int model_load_mem(struct boot_model *m, const void *data, size_t size,
+		   const struct model_opts *o, char *err, size_t errlen);
+void model_free(struct boot_model *m);
+uint64_t model_ns(const struct boot_model *m, uint64_t tsc);
+
+#endif /* _HTRACE_MODEL_H */

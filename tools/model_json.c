@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The boot model as JSON: what report --json prints, what the HTML report
+ * embeds and what hypertrace boot leaves in report.json.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "tracefile.h"
+#include "writers.h"
+#include "util.h"
+
+/* span_write() - one span as a JSON object on one line */
+static void span_write(FILE *f, const struct span *s, bool initcall)
+{
+	fputs("{\"name\":", f);
+	print_json_string(f, s->name, strlen(s->name));
+	fprintf(f, ",\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64, s->start_ns,
+		s->dur_ns);
+	if (s->open)
+		fputs(",\"unfinished\":true", f);
+	if (initcall)
+		fprintf(f, ",\"addr\":\"%#" PRIx64 "\",\"cpu\":%u,\"ret\":%" PRId64
+			",\"level\":\"%s\"", s->addr, s->cpu, s->ret, htr_level_name(s->level));
+	if (s->kind)
+		fprintf(f, ",\"kind\":\"%s\"", s->kind);
+	fputc('}', f);
+}
+
+/* list_write() - a span list as a JSON array, one span per line */
+static void list_write(FILE *f, const char *key, const struct span_list *l,
+		       bool initcall)
+{
+	size_t i;
+
+	fprintf(f, ",\n\"%s\":[", key);
+	for (i = 0; i < l->nr; i++) {
+		fputs(i ? ",\n " : "\n ", f);
+		span_write(f, &l->s[i], initcall);
+	}
+	fputs("]", f);
+}
+
+/* clock_method() - the name of an enum htf_clock_method */
+static const char *clock_method(unsigned int method)
+{
+	switch (method) {
+	case HTF_CLOCK_DOORBELL:
+		return "doorbell-arrival";
+	case HTF_CLOCK_HYPERCALL:
+		return "hypercall";
+	case HTF_CLOCK_KVM_OFFSET:
+		return "kvm-tsc-offset";
+	}
+	return "none";
+}
+
+/* loss_write() - the records lost, by cause */
+static void loss_write(FILE *f, const struct model_loss *l)
+{
+	fprintf(f, ",\n\"loss\":{\"ring_full\":%" PRIu64 ",\"orphans\":%" PRIu64
+		",\"skipped_after_protocol_error\":%" PRIu64 ",\"dropped_while_probing\":%"
+		PRIu64 ",\"sequence_gaps\":%" PRIu64 ",\"bad_records\":%" PRIu64
+		",\"torn_tail_bytes\":%" PRIu64 "}", l->ring_lost, l->orphans, l->skipped,
+		l->probe, l->seq_gaps, l->bad, l->torn_bytes);
+}
+
+/* clock_write() - how the guest's clock was tied to the host's */
+static void clock_write(FILE *f, const struct boot_model *m)
+{
+	const struct model_clock *k = &m->clock;
+	unsigned int i;
+	bool first = true;
+
+	fprintf(f, ",\n\"clock\":{\"domain\":\"guest-tsc\",\"tsc_khz\":%" PRIu64
+		",\"tsc_from_host\":%s,\"origin\":\"%s\",\"method\":\"%s\","
+		"\"samples\":%" PRIu64 ",\"residual_ns\":%" PRIu64
+		",\"max_residual_ns\":%" PRIu64 ",\"cpu_skew_ns\":{", m->tsc_khz,
+		m->tsc_from_host ? "true" : "false",
+		m->launch_known ? "qemu-launch" : "guest-tsc-zero", clock_method(k->method),
+		k->samples, k->residual_ns, k->max_residual_ns);
+	for (i = 0; i < MODEL_CLOCK_CPUS; i++) {
+		if (!k->cpu_seen[i])
+			continue;
+		fprintf(f, "%s\"%u\":%" PRId64, first ? "" : ",", i, k->cpu_offset_ns[i]);
+		first = false;
+	}
+	fputs("}}", f);
+}
+
+/**
+ * model_write_json() - the model as the JSON object report --json prints
+ * @m: the model
+ * @f: where to
+ *
+ * Written as it goes, not built in memory first: a boot can have half a
+ * million initcalls.  Strings are escaped so that the text is also safe
+ * inside an HTML <script> element (no raw <, > or &).
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int model_write_json(const struct boot_model *m, FILE *f)
+{
+	fprintf(f, "{\"launch_to_vm_ns\":%" PRIu64 ",\n\"boot_ns\":%" PRIu64
+		",\n\"userspace_ns\":%" PRIu64 ",\n\"end_ns\":%" PRIu64 ",\n\"accel\":",
+		m->launch_ns, m->boot_ns, m->user_ns, m->end_ns);
+	print_json_string(f, m->accel, strlen(m->accel));
+	fprintf(f, ",\n\"cpus\":%u,\n\"tsc_khz\":%" PRIu64, m->ncpus, m->tsc_khz);
+	list_write(f, "phases", &m->phases, false);
+	list_write(f, "levels", &m->levels, false);
+	list_write(f, "initcalls", &m->initcalls, true);
+	list_write(f, "shutdown", &m->shutdown, false);
+	list_write(f, "markers", &m->markers, false);
+	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);
+	print_json_string(f, m->fail_msg, strlen(m->fail_msg));
+	fputs(",\"initcall\":", f);
+	if (m->fail_initcall[0])
+		print_json_string(f, m->fail_initcall, strlen(m->fail_initcall));
+	else
+		fputs("null", f);
+	fputs(",\"where\":", f);
+	print_json_string(f, m->fail_where, strlen(m->fail_where));
+	fprintf(f, "},\n\"lost_records\":%" PRIu64, m->lost);
+	loss_write(f, &m->loss);
+	clock_write(f, m);
+	fputs("}\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
