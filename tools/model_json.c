@@ -11,21 +11,60 @@
 #include "writers.h"
 #include "util.h"
 
-/* span_write() - one span as a JSON object on one line */
+/* put_u64() - @v in decimal (or hex with @hex) at @p; the end */
+static char *put_u64(char *p, uint64_t v, bool hex)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[hex ? v % 16 : v % 10];
+		v = hex ? v / 16 : v / 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* put_str() - a string that needs no escaping (ours, not a guest's) at @p */
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/*
+ * span_write() - one span as a JSON object on one line; formatted by hand
+ * into one buffer: printf() was most of the time of a big report
+ */
 static void span_write(FILE *f, const struct span *s, bool initcall)
 {
+	char buf[256], *p = buf;
+
 	fputs("{\"name\":", f);
 	print_json_string(f, s->name, strlen(s->name));
-	fprintf(f, ",\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64, s->start_ns,
-		s->dur_ns);
+	p = put_u64(put_str(p, ",\"start_ns\":"), s->start_ns, false);
+	p = put_u64(put_str(p, ",\"duration_ns\":"), s->dur_ns, false);
 	if (s->open)
-		fputs(",\"unfinished\":true", f);
-	if (initcall)
-		fprintf(f, ",\"addr\":\"%#" PRIx64 "\",\"cpu\":%u,\"ret\":%" PRId64
-			",\"level\":\"%s\"", s->addr, s->cpu, s->ret, htr_level_name(s->level));
+		p = put_str(p, ",\"unfinished\":true");
+	if (initcall) {
+		p = put_str(p, ",\"addr\":\"");
+		if (s->addr)
+			p = put_str(p, "0x");
+		p = put_u64(p, s->addr, true);
+		p = put_u64(put_str(p, "\",\"cpu\":"), s->cpu, false);
+		p = put_str(p, ",\"ret\":");
+		if (s->ret < 0)
+			*p++ = '-';
+		p = put_u64(p, s->ret < 0 ? -(uint64_t)s->ret : (uint64_t)s->ret, false);
+		p = put_str(put_str(put_str(p, ",\"level\":\""), htr_level_name(s->level)), "\"");
+	}
 	if (s->kind)
-		fprintf(f, ",\"kind\":\"%s\"", s->kind);
-	fputc('}', f);
+		p = put_str(put_str(put_str(p, ",\"kind\":\""), s->kind), "\"");
+	*p++ = '}';
+	fwrite(buf, 1, (size_t)(p - buf), f);
 }
 
 /* list_write() - a span list as a JSON array, one span per line */

@@ -118,21 +118,30 @@ void print_escaped(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
+/* json_plain() - a byte that goes into a JSON string as it is */
+static bool json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' &&
+	       c != '&';
+}
+
 /* print_json_string() - guest bytes as a JSON string (non-ASCII as \u00XX) */
 void print_json_string(FILE *f, const char *s, size_t len)
 {
-	size_t i;
+	size_t i = 0, run;
 
 	fputc('"', f);
-	for (i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&')
-			fprintf(f, "\\u%04x", c);
+	while (i < len) {
+		for (run = i; run < len && json_plain((unsigned char)s[run]); run++)
+			;
+		fwrite(s + i, 1, run - i, f);
+		if (run == len)
+			break;
+		if (s[run] == '"' || s[run] == '\\')
+			fprintf(f, "\\%c", s[run]);
 		else
-			fputc(c, f);
+			fprintf(f, "\\u%04x", (unsigned char)s[run]);
+		i = run + 1;
 	}
 	fputc('"', f);
 }

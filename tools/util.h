@@ -5,6 +5,7 @@
 #ifndef _HT_TOOLS_UTIL_H
 #define _HT_TOOLS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
