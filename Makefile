@@ -57,7 +57,7 @@ LIBHTRACE   := $(B)/obj/libhtrace.a
 LIBHTRACE_ASAN := $(B)/asan/libhtrace.a
 
 TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
-	       libhtrace/tests/test_tracefile
+	       libhtrace/tests/test_tracefile libhtrace/tests/test_model
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 
@@ -193,6 +193,8 @@ $(B)/tests/asan-test_stress: lib/tests/test_stress.c $(LIB_HOSTED_ASAN) $(LIBHTR
 $(B)/tests/asan-test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
 $(B)/tests/test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
 $(B)/tests/asan-test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
+$(B)/tests/test_model: libhtrace/tests/test_model.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
+$(B)/tests/asan-test_model: libhtrace/tests/test_model.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
 
 $(B)/tests/test_%:
 	@mkdir -p $(@D)

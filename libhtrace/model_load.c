@@ -394,11 +394,12 @@ static void end_facts(const struct boot_model *m, struct loader *ld,
 	enum htr_verdict v = htr_verdict_parse(json_string_value(json_object_get(ld->end,
 									     "verdict")));
 
-	/* traces of older collectors have only the exit status */
+	/*
+	 * Traces of older collectors have only the exit status, whose 5 was
+	 * also a kernel that never reported in: the events decide that.
+	 */
 	if (v == HTR_VERDICT_NR && m->exit_status == HTR_EXIT_HANG)
 		v = HTR_VERDICT_HANG;
-	if (v == HTR_VERDICT_NR && m->exit_status == HTR_EXIT_CRASH)
-		v = HTR_VERDICT_CRASH;
 	h->ended = m->ended;
 	h->hang = v == HTR_VERDICT_HANG;
 	h->reset = v == HTR_VERDICT_CRASH;
