@@ -241,6 +241,17 @@ $(FUZZ_TF_BIN): libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) $(wildcard lib
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz -lelf -ljansson
 
+# the whole reading side: trace bytes -> model -> every writer
+FUZZ_MODEL_BIN := $(B)/fuzz/fuzz_model
+FUZZ_MODEL_SRCS := tools/fuzz/fuzz_model.c $(filter-out tools/hypertrace.c,$(TOOL_SRCS)) $(LIBHTRACE_SRCS)
+
+$(FUZZ_MODEL_BIN): $(FUZZ_MODEL_SRCS) $(wildcard libhtrace/*.h libhtrace/fuzz/*.h tools/*.h) $(B)/gen/report_html.h
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) -Itools -Ilibhtrace/fuzz \
+		-I$(B)/gen -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $(FUZZ_MODEL_SRCS) -lz -lelf -ljansson -lm
+
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
 $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
@@ -250,14 +261,14 @@ $(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(T
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
-	$(Q)$< $(@D) $(B)/fuzz/tf-seeds && touch $@
+	$(Q)$< $(@D) $(B)/fuzz/tf-seeds && cp tools/tests/fixtures/*.htf $(B)/fuzz/tf-seeds/ && touch $@
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
+check: all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
-	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
+	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_FUZZ_MODEL_BIN=$(FUZZ_MODEL_BIN) HT_BUILD=$(B) prove --exec '' -f \
 		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
 		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
@@ -272,13 +283,16 @@ check-series:
 check-asan: $(TESTS_ASAN)
 	$(Q)prove --exec '' -f $(TESTS_ASAN)
 
-fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_SEEDS)
+fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
 	@mkdir -p $(B)/fuzz/tf-corpus
 	$(FUZZ_TF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/tf-corpus $(B)/fuzz/tf-seeds
+	@mkdir -p $(B)/fuzz/model-corpus
+	$(FUZZ_MODEL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+		$(B)/fuzz/model-corpus $(B)/fuzz/tf-seeds
 
 # ---- bench -------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ static void span_list_free(struct span_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* find_open() - the last open span of @l with @addr (0: any name match) */
+/* find_open() - the last open span of @l named @name, or (@name NULL) at @addr */
 static struct span *find_open(struct span_list *l, uint64_t addr, const char *name)
 {
 	size_t i = l->nr;
@@ -55,7 +55,7 @@ static struct span *find_open(struct span_list *l, uint64_t addr, const char *na
 	while (i--) {
 		struct span *s = &l->s[i];
 
-		if (s->open && (addr ? s->addr == addr : !strcmp(s->name, name)))
+		if (s->open && (name ? !strcmp(s->name, name) : s->addr == addr))
 			return s;
 	}
 	return NULL;

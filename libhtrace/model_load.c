@@ -205,6 +205,10 @@ static int add_doorbell(struct boot_model *m, struct loader *ld)
 	if (door.failed)
 		goto out_free;
 	m->loss.bad += door.dec.bad;
+	if (!door.nr) {
+		err = 0;
+		goto out_free;
+	}
 	copy = calloc(door.nr + 1, sizeof(*copy));
 	if (!copy)
 		goto out_free;
@@ -467,7 +471,8 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 	}
 	m->loss.seq_gaps = m->ev.dec.seq_lost;
 	m->loss.bad += m->ev.dec.bad;
-	qsort(m->ev.ev, m->ev.nr, sizeof(m->ev.ev[0]), ev_by_time);
+	if (m->ev.nr)
+		qsort(m->ev.ev, m->ev.nr, sizeof(m->ev.ev[0]), ev_by_time);
 	read_loss(m, &ld);
 	m->lost = m->loss.ring_lost + m->loss.orphans + m->loss.skipped + m->loss.probe +
 		  m->loss.seq_gaps;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Short libFuzzer runs (ASan + UBSan) of the host parsers of guest data:
-# the guest-memory reader and the trace-file reader, from seeds the real
-# guest library and trace writer produced.  `make fuzz FUZZ_SECONDS=3600`
+# the guest-memory reader, the trace-file reader and the model with every
+# writer, from seeds the real guest library and trace writer produced and
+# traces of real boots.  `make fuzz FUZZ_SECONDS=3600`
 # is the long run.
 B=${HT_BUILD:-build}
 secs=${HT_FUZZ_SMOKE_SECONDS:-15}
@@ -30,5 +31,6 @@ run() {
 }
 run "${HT_FUZZ_BIN:-$B/fuzz/fuzz_reader}" "$B/fuzz/seeds" "guest memory reader"
 run "${HT_FUZZ_TF_BIN:-$B/fuzz/fuzz_tracefile}" "$B/fuzz/tf-seeds" "trace file reader"
+run "${HT_FUZZ_MODEL_BIN:-$B/fuzz/fuzz_model}" "$B/fuzz/tf-seeds" "trace -> model -> every writer"
 echo "1..$n"
 exit $fail

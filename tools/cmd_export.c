@@ -16,6 +16,7 @@
 #include "export_ctf.h"
 #include "options.h"
 #include "util.h"
+#include "writers.h"
 
 /* Perfetto thread ids of the lanes; CPUs use their own number. */
 #define TID_PHASES	1000
@@ -107,7 +108,7 @@ static void add_list(json_t *a, const struct boot_model *m, const struct span_li
 }
 
 /* export_perfetto() - Chrome trace-event JSON */
-static int export_perfetto(const struct boot_model *m, FILE *out)
+int export_perfetto(const struct boot_model *m, FILE *out)
 {
 	json_t *root = json_object(), *a = json_array(), *pn = json_object(), *pa = json_object();
 	char lane[32];
@@ -188,7 +189,7 @@ static void csv_field(FILE *out, const char *s)
 }
 
 /* export_csv() - one line per initcall */
-static int export_csv(const struct boot_model *m, FILE *out)
+int export_csv(const struct boot_model *m, FILE *out)
 {
 	size_t i;
 

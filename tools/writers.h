@@ -15,5 +15,7 @@
 int model_write_json(const struct boot_model *m, FILE *f);
 int report_write_text(const struct boot_model *m, FILE *f, size_t top);
 int html_write(const struct boot_model *m, FILE *f);
+int export_perfetto(const struct boot_model *m, FILE *out);
+int export_csv(const struct boot_model *m, FILE *out);
 
 #endif /* _HT_TOOLS_WRITERS_H */
