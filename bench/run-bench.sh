@@ -88,15 +88,33 @@ echo "-- the report on a trace of one million records --"
 t=$(mktemp -d)
 echo "\$ bench/make_big_trace.py $t/big.htf 1000000   # 500k initcalls on 2 CPUs"
 python3 bench/make_big_trace.py "$t/big.htf" 1000000
+# HT_BENCH_BASELINE=/path/to/an/older/hypertrace measures it beside this
+# build, alternating runs, so that both figures come from the same machine
+# state (this machine is noisy: compare ratios, not seconds across runs)
+bins="$B/bin/hypertrace ${HT_BENCH_BASELINE:-}"
 for c in "report --json" "html -o $t/big.html"; do
-	best=""
-	for i in 1 2 3; do
-		s=$(date +%s.%N)
-		"$B/bin/hypertrace" $c "$t/big.htf" > /dev/null
-		e=$(date +%s.%N)
-		d=$(echo "$e - $s" | bc)
-		best=$(printf '%s\n%s\n' "$best" "$d" | grep . | sort -n | head -n 1)
+	for bin in $bins; do
+		: > "$t/times.$(echo "$bin" | md5sum | cut -c1-8)"
 	done
-	echo "hypertrace $c: ${best} s (best of 3)"
+	for i in 1 2 3 4 5; do
+		for bin in $bins; do
+			s=$(date +%s.%N)
+			"$bin" $c "$t/big.htf" > /dev/null
+			e=$(date +%s.%N)
+			echo "$e - $s" | bc >> "$t/times.$(echo "$bin" | md5sum | cut -c1-8)"
+		done
+	done
+	for bin in $bins; do
+		f="$t/times.$(echo "$bin" | md5sum | cut -c1-8)"
+		echo "$bin $c: best $(sort -n "$f" | head -n 1) s, median $(sort -n "$f" | sed -n 3p) s, worst $(sort -n "$f" | tail -n 1) s (5 runs)"
+	done
 done
+if command -v valgrind > /dev/null; then
+	python3 bench/make_big_trace.py "$t/small.htf" 100000
+	for bin in $bins; do
+		ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" report --json \
+			"$t/small.htf" 2>&1 > /dev/null | sed -n 's/.*I *refs: *//p')
+		echo "$bin report --json, 100,000 records: $ir instructions (callgrind)"
+	done
+fi
 rm -rf "$t"
