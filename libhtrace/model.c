@@ -79,15 +79,29 @@ static uint64_t ns(const struct boot_model *m, uint64_t tsc)
 	return model_ns(m, tsc);
 }
 
-/* fn_name() - a code address as a name, or the address in hex */
+/* fn_name() - a code address as a name, or the address in hex ("%#lx") */
 static const char *fn_name(const struct boot_model *m, uint64_t addr, char *buf,
 			   size_t len)
 {
 	const char *name = htr_syms_lookup(&m->syms, addr, NULL);
+	char tmp[16];
+	size_t n = 0, i = 0;
 
 	if (name)
 		return name;
-	snprintf(buf, len, "%#" PRIx64, addr);
+	if (len < 19)
+		return "?";
+	do {
+		tmp[n++] = "0123456789abcdef"[addr & 15];
+		addr >>= 4;
+	} while (addr);
+	if (n > 1 || tmp[0] != '0') {
+		buf[i++] = '0';
+		buf[i++] = 'x';
+	}
+	while (n)
+		buf[i++] = tmp[--n];
+	buf[i] = '\0';
 	return buf;
 }
 

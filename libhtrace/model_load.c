@@ -410,6 +410,17 @@ static void end_facts(const struct boot_model *m, struct loader *ld,
 	*reason = json_string_value(json_object_get(ld->end, "reason"));
 }
 
+/* sorted() - the events are in time order already (a check is cheaper than a sort) */
+static bool sorted(const struct ev_list *l)
+{
+	size_t i;
+
+	for (i = 1; i < l->nr; i++)
+		if (ev_by_time(&l->ev[i - 1], &l->ev[i]) > 0)
+			return false;
+	return true;
+}
+
 /* loader_free() - release what the pass gathered */
 static void loader_free(struct loader *ld)
 {
@@ -471,7 +482,7 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 	}
 	m->loss.seq_gaps = m->ev.dec.seq_lost;
 	m->loss.bad += m->ev.dec.bad;
-	if (m->ev.nr)
+	if (!sorted(&m->ev))
 		qsort(m->ev.ev, m->ev.nr, sizeof(m->ev.ev[0]), ev_by_time);
 	read_loss(m, &ld);
 	m->lost = m->loss.ring_lost + m->loss.orphans + m->loss.skipped + m->loss.probe +

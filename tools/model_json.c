@@ -17,10 +17,18 @@ static char *put_u64(char *p, uint64_t v, bool hex)
 	char tmp[24];
 	int n = 0;
 
-	do {
-		tmp[n++] = "0123456789abcdef"[hex ? v % 16 : v % 10];
-		v = hex ? v / 16 : v / 10;
-	} while (v);
+	/* two loops with constant divisors: the compiler multiplies */
+	if (hex) {
+		do {
+			tmp[n++] = "0123456789abcdef"[v & 15];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			tmp[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
 	while (n)
 		*p++ = tmp[--n];
 	return p;
