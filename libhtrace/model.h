@@ -186,11 +186,13 @@ struct boot_model {
  * @vmlinux:    vmlinux for names, or NULL (then the metadata's, if readable)
  * @system_map: System.map for names, or NULL
  * @events_only: read and sort the events only (hypertrace dump)
+ * @no_trace_symbols: never open the vmlinux the trace's metadata names
  */
 struct model_opts {
 	const char *vmlinux;
 	const char *system_map;
 	bool events_only;
+	bool no_trace_symbols;
 };
 
 int model_load_mem(struct boot_model *m, const void *data, size_t size,

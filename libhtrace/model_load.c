@@ -371,7 +371,8 @@ static void load_symbols(struct boot_model *m, const struct model_opts *o,
 		goto kaslr;
 	if (o->system_map && !htr_syms_load_map(&m->syms, o->system_map))
 		goto kaslr;
-	if (!o->vmlinux && !o->system_map && meta_vmlinux && !access(meta_vmlinux, R_OK))
+	if (!o->vmlinux && !o->system_map && !o->no_trace_symbols && meta_vmlinux &&
+	    !access(meta_vmlinux, R_OK))
 		htr_syms_load_elf(&m->syms, meta_vmlinux);
 kaslr:
 	for (i = 0; i < m->ev.nr; i++)
