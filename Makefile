@@ -256,7 +256,7 @@ check: all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace $(F
 	$(B)/bin/asan-hypertrace-collector
 	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
 	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t tests/htf.t \
+		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t \
 		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
 
 # boot the patched kernel and decode its trace into build/demo/
