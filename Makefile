@@ -3,8 +3,12 @@
 # Hypertrace top-level build.
 #
 #   make               build everything into build/ (host binaries in build/bin/)
-#   make check         every test (plain and ASan+UBSan), fuzz smoke, freestanding check,
-#                      and the patched kernel booted under QEMU (builds it first)
+#   make check         the whole suite: every test (plain and ASan+UBSan), fuzz smoke,
+#                      freestanding check, and the patched kernel booted under QEMU
+#                      (builds it first)
+#   make check-host    every test that needs no kernel (make check without the boots:
+#                      unit tests plain and ASan+UBSan, chan_kvm, stats, fuzz smoke,
+#                      freestanding lib/, lib/ vs patch 1, tools/tests/*.t)
 #   make check-series  each kernel patch builds on its own; checkpatch (slow)
 #   make bench         benchmarks, with the commands that produced each figure
 #   make fuzz          a long libFuzzer run (FUZZ_SECONDS=600)
@@ -15,6 +19,12 @@
 #   make clean
 #
 # V=1 shows the commands.
+#
+# Every object is built twice from one set of rules (the tree-rules
+# template below): plain in build/obj/ and under ASan+UBSan in build/asan/
+# (binaries named asan-*); the fuzzers have their own tree, build/fuzz/obj/.
+# The compiler writes each object's header dependencies next to it (.d,
+# -MMD -MP).
 
 B	:= build
 CC	?= cc
@@ -29,17 +39,21 @@ TEST_PLAT   := -Ilib/tests -DHT_PLATFORM_HEADER='"ht_test_platform.h"'
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer
 PTHREAD     := -pthread
+HC_INC	    := -Ihost-collector -Ihost-collector/tests
 
 # lib/*_linux.c is the kernel platform: built only inside the kernel
 LIB_SRCS     := $(filter-out %_linux.c,$(wildcard lib/*.c))
 LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
 TOOL_SRCS    := $(wildcard tools/*.c)
-COLLECTOR_SRCS := host-collector/main.c host-collector/run.c host-collector/misc.c \
-		  host-collector/chan_port.c host-collector/chan_shmem.c host-collector/chan_kvm.c \
-		  host-collector/chan_qmp.c host-collector/boot_state.c host-collector/meta.c
+COLLECTOR_SRCS := $(wildcard host-collector/*.c)
 TRACEFS_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
 TRACEFS_LIBS   := $(shell pkg-config --libs libtracefs libtraceevent 2>/dev/null || echo -ltracefs -ltraceevent)
 COLLECTOR_LIBS := -ljansson -lelf -lz $(TRACEFS_LIBS)
+TOOL_LIBS    := -lz -lelf -ljansson -lm
+
+# every compiler run also writes the headers it read into a .d file next to
+# the object, included at the end: touching a header rebuilds its users
+DEPFLAGS    := -MMD -MP
 
 ifeq ($(V),1)
 Q :=
@@ -47,44 +61,123 @@ else
 Q := @
 endif
 
-# Objects: plain ($(B)/obj) and sanitized ($(B)/asan) trees
-obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
-asan	= $(patsubst %.c,$(B)/asan/%.o,$(1))
+# Two object trees built by the same rules: plain ($(B)/obj) and ASan+UBSan
+# ($(B)/asan).  Per tree: extra compiler flags, the prefix of its binaries'
+# names, and the tag its build lines show.
+TREES	    := obj asan
+SAN_obj     :=
+SAN_asan    := $(SAN_FLAGS)
+PFX_obj     :=
+PFX_asan    := asan-
+TAG_obj     :=
+TAG_asan    := [S]
 
-LIB_HOSTED  := $(B)/obj/libht-hosted.a
-LIB_HOSTED_ASAN := $(B)/asan/libht-hosted.a
-LIBHTRACE   := $(B)/obj/libhtrace.a
-LIBHTRACE_ASAN := $(B)/asan/libhtrace.a
+# objs TREE, SRCS - the objects of SRCS in TREE
+objs	= $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
 	       libhtrace/tests/test_tracefile libhtrace/tests/test_model
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
+HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm
+STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
-.PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs demo
+.PHONY: all check check-host check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
 
 all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm
 
-# ---- guest library, hosted (tests and benchmarks) ---------------------------
+# cc TREE, FLAGS - the recipe that compiles $< into $@ in TREE
+define cc
+	@mkdir -p $$(@D)
+	@printf '  %-7s %s\n' 'CC $(TAG_$(1))' '$$<'
+	$(Q)$(CC) $(2) $(SAN_$(1)) $(DEPFLAGS) -c $$< -o $$@
+endef
 
-$(B)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h lib/tests/*.h)
-	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -c $< -o $@
+# ld TREE, FLAGS, LIBS - the recipe that links the objects and archives of $^ into $@
+define ld
+	@mkdir -p $$(@D)
+	@printf '  %-7s %s\n' 'LD $(TAG_$(1))' '$$@'
+	$(Q)$(CC) $(2) $(SAN_$(1)) -o $$@ $$(filter %.o %.a,$$^) $(3)
+endef
 
-$(B)/asan/lib/%.o: lib/%.c $(wildcard lib/*.h lib/tests/*.h)
-	@mkdir -p $(@D)
-	@echo "  CC [S]  $<"
-	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) -c $< -o $@
+# tree-rules TREE - every object, archive and binary of one tree
+define tree-rules
+# guest library, hosted (tests and benchmarks), and the unit tests
+$(B)/$(1)/lib/%.o: lib/%.c
+$(call cc,$(1),$(LIB_CFLAGS) $(TEST_PLAT) $(INC))
 
-$(LIB_HOSTED): $(call obj,$(LIB_SRCS) lib/tests/ht_test_platform.c)
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(B)/$(1)/libht-hosted.a: $(call objs,$(1),$(LIB_SRCS) lib/tests/ht_test_platform.c)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(LIB_HOSTED_ASAN): $(call asan,$(LIB_SRCS) lib/tests/ht_test_platform.c)
-	$(Q)rm -f $@ && ar rcs $@ $^
+# host reader library; its tests and seed maker are built like the tests
+$(B)/$(1)/libhtrace/%.o: libhtrace/%.c
+$(call cc,$(1),$(HOST_CFLAGS) $(INC))
+
+$(B)/$(1)/libhtrace/tests/%.o: libhtrace/tests/%.c
+$(call cc,$(1),$(LIB_CFLAGS) $(TEST_PLAT) $(INC))
+
+$(B)/$(1)/libhtrace/fuzz/%.o: libhtrace/fuzz/%.c
+$(call cc,$(1),$(LIB_CFLAGS) $(TEST_PLAT) $(INC))
+
+$(B)/$(1)/libhtrace.a: $(call objs,$(1),$(LIBHTRACE_SRCS))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+# tools
+$(B)/$(1)/tools/%.o: tools/%.c
+$(call cc,$(1),$(HOST_CFLAGS) $(INC) -I$(B)/gen)
+
+$(B)/$(1)/tools/cmd_html.o: $(B)/gen/report_html.h
+
+$(B)/$(1)/tools/tests/%.o: tools/tests/%.c
+$(call cc,$(1),$(HOST_CFLAGS) $(INC) -Itools)
+
+$(B)/bin/$(PFX_$(1))hypertrace: $(call objs,$(1),$(TOOL_SRCS)) $(B)/$(1)/libhtrace.a
+$(call ld,$(1),$(HOST_CFLAGS),$(TOOL_LIBS))
+
+# host collector
+$(B)/$(1)/host-collector/%.o: host-collector/%.c
+$(call cc,$(1),$(HOST_CFLAGS) $(INC) -Ihost-collector $(TRACEFS_CFLAGS))
+
+$(B)/$(1)/host-collector/tests/%.o: host-collector/tests/%.c
+$(call cc,$(1),$(HOST_CFLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS))
+
+$(B)/bin/$(PFX_$(1))hypertrace-collector: $(call objs,$(1),$(COLLECTOR_SRCS)) $(B)/$(1)/libhtrace.a
+$(call ld,$(1),$(HOST_CFLAGS),$(COLLECTOR_LIBS))
+
+# tests: the hypercall channel against a uprobe stand-in for kvm:kvm_hypercall
+$(B)/tests/$(PFX_$(1))test_chan_kvm: $(call objs,$(1),host-collector/tests/test_chan_kvm.c \
+		host-collector/chan_kvm.c) $(B)/tests/fake_vcpu
+$(call ld,$(1),$(HOST_CFLAGS),$(TRACEFS_LIBS))
+
+$(B)/tests/$(PFX_$(1))test_stats: $(call objs,$(1),tools/tests/test_stats.c tools/stats.c)
+$(call ld,$(1),$(HOST_CFLAGS),-lm)
+
+# the fuzzers' seeds, written by the real guest library and trace writer
+$(B)/fuzz/$(PFX_$(1))make_seeds: $(B)/$(1)/libhtrace/fuzz/make_seeds.o $(B)/$(1)/libht-hosted.a \
+		$(B)/$(1)/libhtrace.a
+$(call ld,$(1),$(LIB_CFLAGS),-lz -lelf -ljansson)
+
+# benchmarks
+$(B)/$(1)/bench/%.o: bench/%.c
+$(call cc,$(1),$(LIB_CFLAGS) $(TEST_PLAT) $(INC))
+
+$(B)/bench/$(PFX_$(1))%: $(B)/$(1)/bench/%.o $(B)/$(1)/libht-hosted.a $(B)/$(1)/libhtrace.a
+$(call ld,$(1),$(LIB_CFLAGS) $(PTHREAD),-lz -lelf -ljansson)
+endef
+
+# unit-test TREE, NAME - a test program linked with the hosted lib and libhtrace
+define unit-test
+$(B)/tests/$(PFX_$(1))$(notdir $(2)): $(B)/$(1)/$(2).o $(B)/$(1)/libht-hosted.a $(B)/$(1)/libhtrace.a
+$(call ld,$(1),$(LIB_CFLAGS) $(PTHREAD),-lz -lelf -ljansson)
+endef
+
+$(foreach t,$(TREES),$(eval $(call tree-rules,$(t))))
+# benchmark objects are made by a chain of pattern rules: keep them
+.SECONDARY: $(patsubst %.c,$(B)/obj/%.o,$(wildcard bench/*.c))
+$(foreach t,$(TREES),$(foreach n,$(TEST_NAMES),$(eval $(call unit-test,$(t),$(n)))))
 
 # ---- guest library, freestanding (tests/freestanding.t builds it) ----------
 
@@ -97,25 +190,7 @@ $(B)/fsinc/.stamp:
 	$(Q)ln -sfn /usr/include/$(shell $(CC) -dumpmachine)/asm $(@D)/asm
 	$(Q)touch $@
 
-# ---- host reader library -----------------------------------------------------
-
-$(B)/obj/libhtrace/%.o: libhtrace/%.c $(wildcard libhtrace/*.h lib/hypertrace_abi.h)
-	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -c $< -o $@
-
-$(B)/asan/libhtrace/%.o: libhtrace/%.c $(wildcard libhtrace/*.h lib/hypertrace_abi.h)
-	@mkdir -p $(@D)
-	@echo "  CC [S]  $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -c $< -o $@
-
-$(LIBHTRACE): $(call obj,$(LIBHTRACE_SRCS))
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBHTRACE_ASAN): $(call asan,$(LIBHTRACE_SRCS))
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-# ---- tools -------------------------------------------------------------------
+# ---- generated sources and test helpers --------------------------------------
 
 # the HTML report's template, as a C string
 $(B)/gen/report_html.h: tools/report.html.in
@@ -123,141 +198,49 @@ $(B)/gen/report_html.h: tools/report.html.in
 	@echo "  GEN     $@"
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
-$(B)/obj/tools/cmd_html.o: $(B)/gen/report_html.h
-
-$(B)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h libhtrace/*.h lib/hypertrace_abi.h)
-	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -I$(B)/gen -c $< -o $@
-
-$(B)/bin/hypertrace: $(call obj,$(TOOL_SRCS)) $(LIBHTRACE)
+# the fake vCPU that test_chan_kvm probes (plain only: it is the target)
+$(B)/tests/fake_vcpu: $(B)/obj/host-collector/tests/fake_vcpu.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ -lz -lelf -ljansson -lm
-
-# ---- host collector ----------------------------------------------------------
-
-$(B)/obj/host-collector/%.o: host-collector/%.c $(wildcard host-collector/*.h libhtrace/*.h lib/hypertrace_abi.h)
-	@mkdir -p $(@D)
-	@echo "  CC      $<"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Ihost-collector $(TRACEFS_CFLAGS) -c $< -o $@
-
-$(B)/bin/hypertrace-collector: $(call obj,$(COLLECTOR_SRCS)) $(LIBHTRACE)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(COLLECTOR_LIBS)
-
-# hypertrace under ASan+UBSan, for the tests that feed it damaged traces
-$(B)/bin/asan-hypertrace: $(TOOL_SRCS) $(LIBHTRACE_SRCS) $(wildcard tools/*.h libhtrace/*.h) $(B)/gen/report_html.h
-	@mkdir -p $(@D)
-	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -I$(B)/gen -o $@ $(TOOL_SRCS) $(LIBHTRACE_SRCS) \
-		-lz -lelf -ljansson -lm
-
-# the same under ASan+UBSan, for the hostile-guest test
-$(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildcard host-collector/*.h libhtrace/*.h)
-	@mkdir -p $(@D)
-	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Ihost-collector $(TRACEFS_CFLAGS) -o $@ \
-		$(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(COLLECTOR_LIBS)
-
-# ---- tests -------------------------------------------------------------------
-
-# the hypercall channel against a uprobe stand-in for kvm:kvm_hypercall
-HC_INC   := -Ihost-collector -Ihost-collector/tests
-HC_DEPS  := $(wildcard host-collector/*.h host-collector/tests/*.h) $(wildcard tests/*.h lib/*.h)
-HC_TESTS := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm
-
-$(B)/tests/fake_vcpu: host-collector/tests/fake_vcpu.c $(HC_DEPS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) $(HC_INC) $(PTHREAD) -o $@ $<
-
-$(B)/tests/test_chan_kvm: host-collector/tests/test_chan_kvm.c host-collector/chan_kvm.c $(HC_DEPS) $(B)/tests/fake_vcpu
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS) -o $@ $(filter %.c,$^) $(TRACEFS_LIBS)
-
-$(B)/tests/asan-test_chan_kvm: host-collector/tests/test_chan_kvm.c host-collector/chan_kvm.c $(HC_DEPS) $(B)/tests/fake_vcpu
-	@mkdir -p $(@D)
-	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS) -o $@ $(filter %.c,$^) $(TRACEFS_LIBS)
-
-TEST_DEPS := $(wildcard tests/*.h lib/*.h lib/tests/*.h libhtrace/*.h)
-
-$(B)/tests/test_lib: lib/tests/test_lib.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-$(B)/tests/test_stress: lib/tests/test_stress.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-$(B)/tests/test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-$(B)/tests/asan-test_lib: lib/tests/test_lib.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
-$(B)/tests/asan-test_stress: lib/tests/test_stress.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
-$(B)/tests/asan-test_reader: libhtrace/tests/test_reader.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
-$(B)/tests/test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-$(B)/tests/asan-test_tracefile: libhtrace/tests/test_tracefile.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
-$(B)/tests/test_model: libhtrace/tests/test_model.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-$(B)/tests/asan-test_model: libhtrace/tests/test_model.c $(LIB_HOSTED_ASAN) $(LIBHTRACE_ASAN) $(TEST_DEPS)
-
-$(B)/tests/test_%:
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf -ljansson
-
-$(B)/tests/asan-test_%:
-	@mkdir -p $(@D)
-	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf -ljansson
-
-$(B)/tests/test_stats: tools/tests/test_stats.c tools/stats.c tools/stats.h $(TEST_DEPS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(INC) -Itools -o $@ $(filter %.c,$^) -lm
-
-$(B)/tests/asan-test_stats: tools/tests/test_stats.c tools/stats.c tools/stats.h $(TEST_DEPS)
-	@mkdir -p $(@D)
-	@echo "  LD [S]  $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) -Itools -o $@ $(filter %.c,$^) -lm
-
-STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
+	$(Q)$(CC) $(HOST_CFLAGS) $(PTHREAD) -o $@ $^
 
 # ---- fuzzing (clang libFuzzer, ASan + UBSan) ---------------------------------
 
 FUZZ_BIN := $(B)/fuzz/fuzz_reader
-FUZZ_SECONDS ?= 600
-
-$(FUZZ_BIN): libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) $(wildcard libhtrace/*.h)
-	@mkdir -p $(@D)
-	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_reader.c $(LIBHTRACE_SRCS) -lz -lelf -ljansson
-
 FUZZ_TF_BIN := $(B)/fuzz/fuzz_tracefile
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
+	       -fsanitize=address,undefined -fno-sanitize-recover=all
 
-$(FUZZ_TF_BIN): libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) $(wildcard libhtrace/*.h)
+# a third tree, instrumented for libFuzzer
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC [F]  $<"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_BIN) $(FUZZ_TF_BIN): $(B)/fuzz/%: $(B)/fuzz/obj/libhtrace/fuzz/%.o \
+		$(patsubst %.c,$(B)/fuzz/obj/%.o,$(LIBHTRACE_SRCS))
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ libhtrace/fuzz/fuzz_tracefile.c $(LIBHTRACE_SRCS) -lz -lelf -ljansson
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lz -lelf -ljansson
 
 # the whole reading side: trace bytes -> model -> every writer
 FUZZ_MODEL_BIN := $(B)/fuzz/fuzz_model
-FUZZ_MODEL_SRCS := tools/fuzz/fuzz_model.c $(filter-out tools/hypertrace.c,$(TOOL_SRCS)) $(LIBHTRACE_SRCS)
+FUZZ_MODEL_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,tools/fuzz/fuzz_model.c \
+		   $(filter-out tools/hypertrace.c,$(TOOL_SRCS)) $(LIBHTRACE_SRCS))
 
-$(FUZZ_MODEL_BIN): $(FUZZ_MODEL_SRCS) $(wildcard libhtrace/*.h libhtrace/fuzz/*.h tools/*.h) $(B)/gen/report_html.h
+$(B)/fuzz/obj/tools/%.o: tools/%.c $(B)/gen/report_html.h
+	@mkdir -p $(@D)
+	@echo "  CC [F]  $<"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itools -Ilibhtrace/fuzz -I$(B)/gen -fsanitize=fuzzer-no-link \
+		$(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_MODEL_BIN): $(FUZZ_MODEL_OBJS)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) -Itools -Ilibhtrace/fuzz \
-		-I$(B)/gen -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $(FUZZ_MODEL_SRCS) -lz -lelf -ljansson -lm
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lz -lelf -ljansson -lm
 
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
-
-$(B)/fuzz/make_seeds: libhtrace/fuzz/make_seeds.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) -o $@ $(filter %.c %.a,$^) -lz -lelf -ljansson
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
@@ -265,12 +248,27 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 
 # ---- check -------------------------------------------------------------------
 
-check: all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp kernel initramfs \
-	$(B)/bin/asan-hypertrace-collector
-	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, kernel boots"
-	$(Q)HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) HT_FUZZ_MODEL_BIN=$(FUZZ_MODEL_BIN) HT_BUILD=$(B) prove --exec '' -f \
-		$(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t tests/freestanding.t tests/lib-patch-drift.t \
-		tools/tests/*.t tests/boot/*.t host-collector/tests/*.t
+# every test that needs no kernel (make check-host: fast iteration), and
+# what they need built
+HOST_TESTS := $(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t \
+	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t \
+	      tools/tests/*.t
+HOST_DEPS  := all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace \
+	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
+# the tests that boot the patched kernel under QEMU, and what they need
+BOOT_TESTS := tests/boot/*.t host-collector/tests/*.t
+BOOT_DEPS  := kernel initramfs $(B)/bin/asan-hypertrace-collector
+PROVE	   := HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) \
+	      HT_FUZZ_MODEL_BIN=$(FUZZ_MODEL_BIN) HT_BUILD=$(B) prove --exec '' -f
+
+check-host: $(HOST_DEPS)
+	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, tools"
+	$(Q)$(PROVE) $(HOST_TESTS)
+
+# the whole suite, in one prove run: check-host's tests and the kernel boots
+check: $(HOST_DEPS) $(BOOT_DEPS)
+	@echo "  TEST    unit, stress, reader (plain and ASan+UBSan), fuzz smoke, freestanding lib, tools, kernel boots"
+	$(Q)$(PROVE) $(HOST_TESTS) $(BOOT_TESTS)
 
 # boot the patched kernel and decode its trace into build/demo/
 demo: all kernel initramfs
@@ -296,12 +294,6 @@ fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS)
 
 # ---- bench -------------------------------------------------------------------
 
-$(B)/bench/%: bench/%.c $(LIB_HOSTED) $(LIBHTRACE) $(TEST_DEPS)
-	@mkdir -p $(@D)
-	@echo "  LD      $@"
-	$(Q)$(CC) $(LIB_CFLAGS) $(TEST_PLAT) $(INC) $(PTHREAD) -o $@ \
-		$(filter %.c %.a,$^) -lz -lelf -ljansson
-
 bench: $(B)/bench/bench_emit $(B)/bench/bench_collector all
 	$(Q)bench/run-bench.sh $(B)
 
@@ -324,3 +316,6 @@ $(B)/initramfs.cpio.gz: initramfs/init.c initramfs/mkinitramfs.sh
 
 clean:
 	rm -rf $(B)
+
+# the header dependencies of our objects (not the kernel's, under build/kernel)
+-include $(shell find $(B)/obj $(B)/asan $(B)/fuzz/obj -name '*.d' 2>/dev/null)

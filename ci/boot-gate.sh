@@ -20,6 +20,12 @@
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
 # 2 error).
 set -eu
+
+# usage() - the usage block of the comment above, from "usage:" to the end
+usage() {
+	sed -n '/^# usage:/,/^[^#]/s/^# \{0,1\}//p' "$0"
+}
+
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend=
@@ -36,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--candidate-vmlinux) cvml=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	-o|--output) out=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac

@@ -10,7 +10,6 @@ Needs build/bin/hypertrace-collector (and its ASan twin), build/kernel/
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
 import htboot  # noqa: E402
+import htf  # noqa: E402
 
 B = htboot.BUILD
 COLL = os.path.join(B, 'bin', 'hypertrace-collector')
@@ -54,16 +55,8 @@ def collect(name, append='', opts=(), coll=COLL, smp=1, timeout=120):
 
 
 def chunks(path):
-    """(kind, source, payload) of every chunk of a trace file."""
-    data = open(path, 'rb').read()
-    pos, out = 64, []
-    while pos + 24 <= len(data):
-        magic, kind, src, ln, _crc, _ns = struct.unpack('<IHHIIQ', data[pos:pos + 24])
-        if magic != 0x4b4e4843 or pos + 24 + ln > len(data):
-            break
-        out.append((kind, src, data[pos + 24:pos + 24 + ln]))
-        pos += 24 + ((ln + 7) & ~7)
-    return out
+    """Every good chunk of a trace file: htf.Chunk (kind, source, payload, ...)."""
+    return htf.read(path)
 
 
 def events(path):

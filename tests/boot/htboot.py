@@ -11,12 +11,14 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
+import sys
 import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, 'tests'))
+import htf  # noqa: E402
 BUILD = os.environ.get('HT_BUILD', os.path.join(TOP, 'build'))
 KERNEL = os.path.join(BUILD, 'kernel', 'bzImage')
 SYSTEM_MAP = os.path.join(BUILD, 'kernel', 'System.map')
@@ -24,11 +26,8 @@ INITRAMFS = os.path.join(BUILD, 'initramfs.cpio.gz')
 HYPERTRACE = os.path.join(BUILD, 'bin', 'hypertrace')
 HT_PORT = 0x4854
 
-# event type numbers (lib/hypertrace_abi.h)
-EV = {
-    'announce': 0x003, 'tsc_khz': 0x004, 'setup_entry': 0x100,
-    'decomp_begin': 0x101, 'decomp_end': 0x102, 'panic': 0x300,
-}
+# event type numbers by name (lib/hypertrace_abi.h)
+EV = htf.EV
 
 
 class Boot:
@@ -69,11 +68,7 @@ class Boot:
         """Records that came through the I/O port, as (type, tsc, a0, a1, info)."""
         path = os.path.join(self.dir, 'doorbell.bin')
         data = open(path, 'rb').read() if os.path.exists(path) else b''
-        out = []
-        for i in range(0, len(data) - len(data) % 32, 32):
-            tsc, info, a0, a1 = struct.unpack('<4Q', data[i:i + 32])
-            out.append((info & 0xfff, tsc, a0, a1, info))
-        return out
+        return [(r.type, r.tsc, r.a0, r.a1, r.info) for r in htf.parse_records(data)]
 
     def of(self, type_name):
         """Events of one type, in time order."""

@@ -6,11 +6,9 @@ screenshot that is not blank), and a user marker reading
 <script>alert(1)</script> shows as text, not markup."""
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FX = os.path.join(HERE, 'fixtures')
@@ -18,7 +16,9 @@ HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'bui
                   'bin', 'hypertrace')
 SM = ['--system-map', os.path.join(FX, 'System.map')]
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
 import htboot  # noqa: E402
+import htf  # noqa: E402
 
 T = htboot.Tap()
 ok = T.ok
@@ -26,17 +26,8 @@ ok = T.ok
 
 def marker_chunk(text, tsc, seq):
     """A RECORDS chunk (port) holding one USER_MARKER with @text."""
-    b = text.encode()
-    ncont = (len(b) + 23) // 24
-    recs = struct.pack('<4Q', tsc, 0x108 | ncont << 12 | seq << 32, 1, 0)
-    for i in range(ncont):
-        part = b[24 * i:24 * i + 24].ljust(24, b'\0')
-        w0, a0, a1 = struct.unpack('<3Q', part)
-        recs += struct.pack('<4Q', w0, 0x001 | (i + 1) << 12 | (seq + 1 + i) << 32, a0, a1)
-    hdr = struct.pack('<IHHIIQ', 0x4b4e4843, 2, 2, len(recs), 0, 0)
-    crc = zlib.crc32(recs, zlib.crc32(hdr))
-    hdr = struct.pack('<IHHIIQ', 0x4b4e4843, 2, 2, len(recs), crc, 0)
-    return hdr + recs + b'\0' * (-len(recs) % 8)
+    return htf.chunk(htf.RECORDS, htf.SRC_PORT,
+                     htf.string_records(htf.EV['user_marker'], text, seq=seq, tsc=tsc, a0=1))
 
 
 chromium = shutil.which('chromium') or shutil.which('chromium-browser')
@@ -85,18 +76,17 @@ dom = subprocess.run([chromium] + flags + ['--dump-dom', 'file://' + html2],
 ok('BOOT FAILED: panic in initcall serial8250_init' in dom and 'panic in serial8250_init' in dom,
    'a panicked boot shows the failure banner with the initcall and the message')
 # 5,000 initcalls: still drawn, and quickly
-recs = struct.pack('<4Q', 1000, 0x004, 2_000_000, 0)          # TSC_KHZ: 2 GHz
+recs = [htf.record(htf.EV['tsc_khz'], tsc=1000, a0=2_000_000)]       # 2 GHz
 seq = 1
 for i in range(5000):
     fn = 0xffffffff81000000 + 16 * i
     t = 10_000_000 + i * 200_000
-    recs += struct.pack('<4Q', t, 0x202 | seq << 32, fn, 6)
-    recs += struct.pack('<4Q', t + 150_000, 0x203 | (seq + 1) << 32, fn, 0)
+    recs.append(htf.record(htf.EV['initcall_begin'], seq=seq, tsc=t, a0=fn, a1=6))
+    recs.append(htf.record(htf.EV['initcall_end'], seq=seq + 1, tsc=t + 150_000, a0=fn))
     seq += 2
-hdr = struct.pack('<IHHIIQ', 0x4b4e4843, 2, 1, len(recs), 0, 0)
-hdr = struct.pack('<IHHIIQ', 0x4b4e4843, 2, 1, len(recs), zlib.crc32(recs, zlib.crc32(hdr)), 0)
 big = os.path.join(tmp, 'big.htf')
-open(big, 'wb').write(data[:64] + hdr + recs)
+with htf.Writer(big) as w:
+    w.raw(data[:htf.HEADER_SIZE]).records(htf.SRC_RING, recs)
 html3 = os.path.join(tmp, 'big.html')
 p = subprocess.run([HT, 'html', '-o', html3, big], capture_output=True, text=True)
 import time

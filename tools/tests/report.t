@@ -16,7 +16,9 @@ FX = os.path.join(HERE, 'fixtures')
 HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
                   'bin', 'hypertrace')
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
 import htboot  # noqa: E402
+import htf  # noqa: E402
 
 T = htboot.Tap()
 ok = T.ok
@@ -70,27 +72,20 @@ ok(p['failure']['kind'] == 'panic' and p['failure']['initcall'] == 'serial8250_i
 # bad input
 tmp = tempfile.mkdtemp()
 data = open(os.path.join(FX, 'boot.htf'), 'rb').read()
+tr = htf.parse(data)
 cases = {'empty': b'', 'short': data[:40], 'garbage': b'\x00' * 4096,
-         'newer': data[:8] + b'\x09\x00\x00\x00' + data[12:]}
+         'newer': tr.header._replace(version=9).encode() + data[htf.HEADER_SIZE:]}
 for name, blob in cases.items():
     path = os.path.join(tmp, name)
     open(path, 'wb').write(blob)
     rc, out, err = report(path)
     ok(rc == 1 and err.strip() and not out, '%s trace file: exit 1 with a message' % name, err)
 # a trace recorded by a newer ABI: its metadata says so
-import struct
-import zlib
-b = bytearray(data)
-pos = 64
-ln = struct.unpack('<I', b[pos + 8:pos + 12])[0]
-meta = json.loads(bytes(b[pos + 24:pos + 24 + ln]))
+first = tr.chunks[0]
+meta = first.json()
 meta['abi_version'] = 99
-payload = json.dumps(meta).encode()
-hdr = bytearray(b[pos:pos + 24])
-hdr[8:12] = struct.pack('<I', len(payload))
-hdr[12:16] = b'\0\0\0\0'
-hdr[12:16] = struct.pack('<I', zlib.crc32(payload, zlib.crc32(bytes(hdr))))
-newer = bytes(b[:64]) + bytes(hdr) + payload + b'\0' * (-len(payload) % 8) + bytes(b[pos + 24 + ((ln + 7) & ~7):])
+newer = (tr.header.encode() + first._replace(payload=json.dumps(meta).encode()).encode()
+         + data[tr.chunks[1].offset:])
 path = os.path.join(tmp, 'newer-abi')
 open(path, 'wb').write(newer)
 rc, out, err = report(path)
@@ -108,26 +103,19 @@ ok(p.returncode == 2 and 'usage' in p.stderr, 'no trace: usage, exit 2')
 ASAN = os.path.join(os.path.dirname(HT), 'asan-hypertrace')
 if os.path.exists(ASAN):
     import random
-    import struct
-    import zlib
     rnd = random.Random(1)
     crashes = []
     for i in range(150):
-        b = bytearray(data)
-        pos = 64
-        while pos + 24 <= len(b):
-            ln = struct.unpack('<I', b[pos + 8:pos + 12])[0]
-            if rnd.random() < 0.5 and ln:
+        b = [tr.header.encode()]
+        for c in tr.chunks:
+            payload = bytearray(c.payload)
+            if rnd.random() < 0.5 and payload:
                 for _ in range(rnd.randint(1, 8)):
-                    k = pos + 24 + rnd.randrange(ln)
-                    b[k] = rnd.randrange(256)
-                hdr = bytearray(b[pos:pos + 24])
-                hdr[12:16] = b'\0\0\0\0'
-                crc = zlib.crc32(bytes(b[pos + 24:pos + 24 + ln]), zlib.crc32(bytes(hdr)))
-                b[pos + 12:pos + 16] = struct.pack('<I', crc)
-            pos += 24 + ((ln + 7) & ~7)
+                    k = rnd.randrange(len(payload))
+                    payload[k] = rnd.randrange(256)
+            b.append(c._replace(payload=payload).encode())
         path = os.path.join(tmp, 'mut')
-        open(path, 'wb').write(b)
+        open(path, 'wb').write(b''.join(b))
         for args in (['report'], ['report', '--json'], ['export', '-f', 'perfetto', '-o', os.devnull]):
             p = subprocess.run([ASAN] + args + ['--system-map', os.path.join(FX, 'System.map'), path],
                                capture_output=True, text=True)
