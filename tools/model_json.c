@@ -168,6 +168,7 @@ int model_write_json(const struct boot_model *m, FILE *f)
 		fputs("null", f);
 	fputs(",\"where\":", f);
 	print_json_string(f, m->fail_where, strlen(m->fail_where));
+	fprintf(f, ",\"at_ns\":%" PRIu64, m->fail_ns);
 	fprintf(f, "},\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss);
 	clock_write(f, m);
