@@ -24,18 +24,29 @@ work = tempfile.mkdtemp(prefix='ht-e2e-')
 victim = 'serial8250_init'
 
 
-def boot(name, append='', smp=2, extra=()):
-    """hypertrace boot; (exit status, report dict, seconds, stderr)."""
+# the one verdict contract: the exit status of each failure kind
+EXIT = {'none': 0, 'panic': 3, 'oops': 3, 'hang': 4, 'crash': 5, 'silent': 6}
+seen = []
+
+
+def boot(name, append='', smp=2, extra=(), qemu=(), kill_after=None):
+    """hypertrace boot (QEMU SIGKILLed after kill_after s if given);
+    (exit status, report dict, seconds, stderr)."""
     out = os.path.join(work, name)
     start = time.monotonic()
-    p = subprocess.run([HT, 'boot', '-q', '--accel', 'tcg', '--kernel', htboot.KERNEL,
-                        '--initrd', htboot.INITRAMFS, '--vmlinux', VMLINUX, '--smp', str(smp),
-                        '--append', append, '-o', out] + list(extra),
-                       capture_output=True, text=True, timeout=180)
+    p = subprocess.Popen([HT, 'boot', '-q', '--accel', 'tcg', '--kernel', htboot.KERNEL,
+                          '--initrd', htboot.INITRAMFS, '--vmlinux', VMLINUX, '--smp', str(smp),
+                          '--append', append, '-o', out] + list(extra) + ['--'] + list(qemu),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if kill_after:
+        time.sleep(kill_after)
+        subprocess.run(['pkill', '-KILL', '-f', '^[^ ]*qemu-system-x86_64 .*' + out + '/'])
+    _, err = p.communicate(timeout=180)
     took = time.monotonic() - start
     path = os.path.join(out, 'report.json')
     rep = json.load(open(path)) if os.path.exists(path) else {}
-    return p.returncode, rep, took, p.stderr
+    seen.append((name, p.returncode, rep.get('failure', {}).get('kind')))
+    return p.returncode, rep, took, err
 
 
 # full boot and power-off, -smp 2, initcall_debug for the oracle
@@ -134,6 +145,31 @@ t.ok(rc == 0 and top.get('name') == 'ht_selftest_reboot_notify' and
      top.get('duration_ns', 0) >= 900e6,
      'slow reboot notifier named as the slowest shutdown step (%.0f ms)'
      % (top.get('duration_ns', 0) / 1e6), steps[:3])
+
+# a kernel that reports nothing: tracing off at boot
+rc, r, took, err = boot('silent', 'hypertrace=off')
+f = r.get('failure', {})
+t.ok(rc == 6 and f.get('kind') == 'silent' and 'hypertrace=off' in f.get('message', ''),
+     'hypertrace=off: exit 6, failure silent, and the message says why', (rc, f, err))
+
+# QEMU killed mid-boot: a crash, named where it happened
+rc, r, took, err = boot('crash', kill_after=2.5)
+f = r.get('failure', {})
+t.ok(rc == 5 and f.get('kind') == 'crash' and f.get('where'),
+     'QEMU killed mid-boot: exit 5, failure crash, in %s' % f.get('where'), (rc, f, err))
+
+# stuck outside any initcall: -smp 2 under icount hangs in SMP bring-up (QEMU 7.2)
+rc, r, took, err = boot('smp-hang', smp=2, extra=['--hang-timeout', '5'],
+                        qemu=['-icount', 'shift=1,sleep=off'])
+f = r.get('failure', {})
+t.ok(rc == 4 and f.get('kind') == 'hang' and f.get('where', '').startswith('smp_init'),
+     'a hang outside any initcall names the phase: %s' % f.get('where'), (rc, f, err))
+
+# every boot above: the collector's exit status is the one for the report's failure kind
+bad = [x for x in seen if EXIT.get(x[2], -1) != x[1]]
+t.ok(not bad and {k for _, _, k in seen} >= {'none', 'panic', 'hang', 'crash', 'silent'},
+     'the exit status and the report\'s failure kind agree for every kind (%s)'
+     % ', '.join('%s %s=%d' % x for x in seen), bad)
 
 subprocess.run(['rm', '-rf', work])
 sys.exit(t.done())
