@@ -10,54 +10,25 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "boot.h"
 #include "htrace.h"
 #include "tracefile.h"
 
-/* Exit status of `hypertrace-collector run` (see --help). */
-enum coll_exit {
-	COLL_EXIT_BOOTED = 0,	/* boot completed (and the guest stopped) */
-	COLL_EXIT_ERROR = 1,	/* the collector itself failed */
-	COLL_EXIT_USAGE = 2,	/* bad option or argument */
-	COLL_EXIT_PANIC = 3,	/* the guest panicked (or oopsed fatally) */
-	COLL_EXIT_HANG = 4,	/* no guest progress for --hang-timeout */
-	COLL_EXIT_CRASH = 5,	/* QEMU died, the guest reset, or it ended
-				 * without finishing its boot */
-};
-
 /**
  * struct boot_state - what the collector knows of the boot so far
- * @records:      guest records received, all channels
+ * @b:             libhtrace's account of the boot, event by event
+ * @records:       guest records received, all channels
  * @last_progress: CLOCK_MONOTONIC ns of the last new record
- * @level:        boot level now running (enum ht_level), -1 before any
- * @phase:        last phase begun (enum ht_phase), 0 before any
- * @initcall:     address of the initcall running now, 0 if none
- * @initcalls:    initcalls finished
- * @kernel_started: the decompressor finished, or the kernel proper spoke
- * @booted:       BOOT_DONE seen
- * @machine_call: MACHINE_CALL seen (the guest is shutting down on purpose)
- * @panicked:     PANIC seen
- * @oopsed:       OOPS seen
- * @panic_msg:    the panic (or oops) message
- * @panic_initcall: the initcall the panic named
- * @area_gpa:     guest-physical address ANNOUNCE gave, 0 before
- * @dec_ring:     decoder of ring (and early buffer) records
- * @dec_port:     decoder of doorbell records (no sequence checks)
+ * @decomp_done:   DECOMP_END seen (the KVM probe counts it as the kernel
+ *                 proper starting: its own records may travel by hypercall)
+ * @dec_ring:      decoder of ring (and early buffer) records
+ * @dec_port:      decoder of doorbell records (no sequence checks)
  */
 struct boot_state {
+	struct htr_boot b;
 	uint64_t records;
 	uint64_t last_progress;
-	int level;
-	unsigned int phase;
-	uint64_t initcall;
-	uint64_t initcalls;
-	bool kernel_started;
-	bool booted;
-	bool machine_call;
-	bool panicked;
-	bool oopsed;
-	char panic_msg[HT_STR_MAX + 1];
-	uint64_t panic_initcall;
-	uint64_t area_gpa;
+	bool decomp_done;
 	struct htr_decoder dec_ring;
 	struct htr_decoder dec_port;
 };

@@ -87,6 +87,7 @@ struct run_opts {
  * @synced:   the first doorbell record's arrival was noted (TCG clock sync)
  * @reset:    QMP reported a guest reset
  * @hang:     the watchdog fired
+ * @timed_out: --timeout ended the recording
  * @tty:      progress goes to a terminal
  * @last_level: level announced on the last plain progress line
  * @rec:      scratch record buffer
@@ -130,6 +131,7 @@ struct run {
 	bool synced;
 	bool reset;
 	bool hang;
+	bool timed_out;
 	bool tty;
 	int last_level;
 	struct ht_record rec[RING_BATCH];
@@ -159,7 +161,9 @@ static void run_usage(FILE *f)
 		"  -h, --help              this text\n\n"
 		"Exit status: 0 boot completed; 1 collector error; 2 usage error; 3 guest\n"
 		"panic; 4 guest hang; 5 guest crash (QEMU died, the guest reset, or it\n"
-		"stopped before its boot finished).\n");
+		"stopped before its boot finished); 6 the kernel reported nothing after\n"
+		"the setup code (booted with hypertrace=off, or a kernel without the\n"
+		"Hypertrace series).\n");
 }
 
 /* parse_seconds() - a non-negative number of seconds; 0 or -1 */
@@ -257,12 +261,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			return RUN_HELP;
 		default:
 			run_usage(stderr);
-			return COLL_EXIT_USAGE;
+			return HTR_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		coll_err("run: no QEMU command line; give it after --\n");
-		return COLL_EXIT_USAGE;
+		return HTR_EXIT_USAGE;
 	}
 	o->qemu_argc = argc - optind;
 	o->qemu_argv = argv + optind;
@@ -270,7 +274,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 
 bad_value:
 	coll_err("run: invalid value '%s'\n", optarg);
-	return COLL_EXIT_USAGE;
+	return HTR_EXIT_USAGE;
 }
 
 /* has_arg() - whether QEMU's command line already has option @opt */
@@ -649,8 +653,8 @@ static void locate_area(struct run *r)
 		return;
 	if (!r->shm.map && shmem_open(&r->shm, r->ram))
 		return;
-	if (r->st.area_gpa)
-		shmem_locate(&r->shm, r->st.area_gpa);
+	if (r->st.b.area_gpa)
+		shmem_locate(&r->shm, r->st.b.area_gpa);
 	else if (now_ns() - r->shm.last_scan > 2000000000ULL)
 		shmem_scan(&r->shm);
 }
@@ -674,15 +678,15 @@ static void progress(struct run *r, bool final)
 
 		fprintf(stderr, "\r\033[K[%6.1fs] %s level %-4d initcall %-40.40s"
 			" %" PRIu64 " records, %" PRIu64 " lost%s", t,
-			r->st.booted ? "booted" : "booting", r->st.level,
-			sym(r, r->st.initcall, s, sizeof(s)), r->st.records, lost,
+			r->st.b.booted ? "booted" : "booting", r->st.b.level,
+			sym(r, r->st.b.initcall, s, sizeof(s)), r->st.records, lost,
 			final ? "\n" : "");
-	} else if (final || r->st.level != r->last_level) {
+	} else if (final || r->st.b.level != r->last_level) {
 		fprintf(stderr, "[%6.1fs] %s level %d, %" PRIu64 " initcalls, %" PRIu64
 			" records, %" PRIu64 " lost\n", t,
-			r->st.booted ? "booted" : "booting", r->st.level,
-			r->st.initcalls, r->st.records, lost);
-		r->last_level = r->st.level;
+			r->st.b.booted ? "booted" : "booting", r->st.b.level,
+			r->st.b.initcalls, r->st.records, lost);
+		r->last_level = r->st.b.level;
 	}
 }
 
@@ -736,7 +740,7 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 			 * hangs, so KVM counts as working once the kernel proper
 			 * has started.
 			 */
-			if (r->st.kernel_started)
+			if (r->st.b.kernel_started || r->st.decomp_done)
 				return true;
 			if (t > deadline_ns || reap(r))
 				return false;
@@ -750,12 +754,12 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 			break;
 		if (stopping)
 			continue;
-		if (!r->st.booted && !r->st.panicked &&
+		if (!r->st.b.booted && !r->st.b.panicked &&
 		    t - r->st.last_progress > (uint64_t)(r->o->hang_s * 1e9)) {
 			json_t *o = json_object();
 
-			json_object_set_new(o, "initcall", json_integer((json_int_t)r->st.initcall));
-			json_object_set_new(o, "level", json_integer(r->st.level));
+			json_object_set_new(o, "initcall", json_integer((json_int_t)r->st.b.initcall));
+			json_object_set_new(o, "level", json_integer(r->st.b.level));
 			json_object_set_new(o, "idle_s", json_real(r->o->hang_s));
 			host_event(r, "hang", o);
 			r->hang = true;
@@ -763,20 +767,21 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 			stop_qemu(r);
 			break;
 		}
-		if ((r->st.panicked || r->st.oopsed) && !r->st.machine_call &&
+		if ((r->st.b.panicked || r->st.b.oopsed) && !r->st.b.machine_call &&
 		    t - r->st.last_progress > 2000000000ULL) {
 			/* the guest is stuck in panic (paused): we have it all */
 			stopping = true;
 			stop_qemu(r);
 			break;
 		}
-		if (r->o->stop_after_boot && r->st.booted) {
+		if (r->o->stop_after_boot && r->st.b.booted) {
 			stopping = true;
 			stop_qemu(r);
 			break;
 		}
 		if (r->o->timeout_s && t - start > (uint64_t)(r->o->timeout_s * 1e9)) {
 			host_event(r, "timeout", NULL);
+			r->timed_out = true;
 			stopping = true;
 			stop_qemu(r);
 			break;
@@ -785,15 +790,39 @@ static bool loop(struct run *r, uint64_t deadline_ns, bool probing)
 	return r->st.records > 0;
 }
 
-/* recover_early() - a guest that died before its rings: its early buffer */
+/*
+ * tracing_off() - whether the kernel ran with tracing off: it ended on its
+ * own and cleanly (QEMU exited 0, no reset, no watchdog), yet nothing from
+ * the kernel proper came through any channel
+ */
+static bool tracing_off(const struct run *r)
+{
+	return !r->st.b.kernel_started && !r->reset && !r->hang && !r->timed_out &&
+	       WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status) == 0;
+}
+
+/*
+ * recover_early() - a guest that died before its rings: its early buffer.
+ * A kernel booted with hypertrace=off writes its first few events there
+ * too, before it reads its command line, and never reports them: those
+ * are left out (a host event says how many), so that the trace and the
+ * verdict say what the kernel reported: nothing.
+ */
 static void recover_early(struct run *r)
 {
 	struct htr_early e;
+	json_t *o;
 
 	if (r->shm.found || !r->shm.map || htr_early_find(&e, r->shm.map, r->shm.size))
 		return;
 	if (e.state != HT_EARLY_ACTIVE || !e.count)
 		return;
+	if (tracing_off(r)) {
+		o = json_object();
+		json_object_set_new(o, "records", json_integer(e.count));
+		host_event(r, "early_buffer_unreported", o);
+		return;
+	}
 	htf_append(&r->w, HTF_RECORDS, HTF_SRC_EARLY, now_ns(), e.rec,
 		   e.count * HT_RECORD_SIZE);
 	boot_state_feed(&r->st, e.rec, e.count, false, now_ns());
@@ -809,8 +838,8 @@ static void final_drain(struct run *r)
 	if (!r->shm.map)
 		shmem_open(&r->shm, r->ram);
 	if (r->shm.map && !r->shm.found) {
-		if (r->st.area_gpa)
-			shmem_locate(&r->shm, r->st.area_gpa);
+		if (r->st.b.area_gpa)
+			shmem_locate(&r->shm, r->st.b.area_gpa);
 		if (!r->shm.found)
 			shmem_scan(&r->shm);
 	}
@@ -854,40 +883,56 @@ static const char *sym(struct run *r, uint64_t addr, char *buf, size_t len)
 	return buf;
 }
 
-/* verdict() - exit status and a one-line reason */
-static int verdict(struct run *r, char *why, size_t len)
+/* verdict() - what the boot came to (htr_boot_verdict()) and a one-line reason */
+static enum htr_verdict verdict(struct run *r, char *why, size_t len)
 {
+	const struct htr_boot *b = &r->st.b;
+	struct htr_host_facts host = {
+		.hang = r->hang, .reset = r->reset, .ended = !r->timed_out,
+	};
 	int status = WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1;
+	enum htr_verdict v = htr_boot_verdict(b, &host);
 	char s[256];
 
-	if (r->st.panicked || r->st.oopsed) {
+	switch (v) {
+	case HTR_VERDICT_PANIC:
+	case HTR_VERDICT_OOPS:
 		snprintf(why, len, "guest %s: %s (initcall %s)",
-			 r->st.panicked ? "panic" : "oops", r->st.panic_msg,
-			 sym(r, r->st.panicked ? r->st.panic_initcall : r->st.initcall,
-			     s, sizeof(s)));
-		return COLL_EXIT_PANIC;
-	}
-	if (r->hang) {
+			 v == HTR_VERDICT_PANIC ? "panic" : "oops", b->fail_msg,
+			 sym(r, b->fail_initcall, s, sizeof(s)));
+		break;
+	case HTR_VERDICT_HANG:
 		snprintf(why, len, "guest hang: no progress for %.0f s in level %d, "
-			 "initcall %s never returned", r->o->hang_s, r->st.level,
-			 sym(r, r->st.initcall, s, sizeof(s)));
-		return COLL_EXIT_HANG;
-	}
-	if (r->st.booted) {
-		snprintf(why, len, "boot completed%s", r->st.machine_call ?
+			 "initcall %s never returned", r->o->hang_s, b->level,
+			 sym(r, b->initcall, s, sizeof(s)));
+		break;
+	case HTR_VERDICT_BOOTED:
+		snprintf(why, len, "boot completed%s", b->machine_call ?
 			 ", guest shut down" : "");
-		return COLL_EXIT_BOOTED;
+		break;
+	case HTR_VERDICT_SILENT:
+		snprintf(why, len, "the kernel reported nothing after the setup code: "
+			 "booted with hypertrace=off, or a kernel without the "
+			 "Hypertrace series");
+		if (status)
+			snprintf(why + strlen(why), len - strlen(why),
+				 " (QEMU exit status %d)", status);
+		break;
+	case HTR_VERDICT_INCOMPLETE:
+		snprintf(why, len, "recording stopped after --timeout %.0f s, before "
+			 "the boot finished, in level %d, initcall %s", r->o->timeout_s,
+			 b->level, sym(r, b->initcall, s, sizeof(s)));
+		break;
+	default:
+		if (r->reset)
+			snprintf(why, len, "guest reset (triple fault?) before its boot finished");
+		else
+			snprintf(why, len, "QEMU exited (status %d) before the boot finished, "
+				 "in level %d, initcall %s", status, b->level,
+				 sym(r, b->initcall, s, sizeof(s)));
+		break;
 	}
-	if (r->reset)
-		snprintf(why, len, "guest reset (triple fault?) before its boot finished");
-	else if (!r->st.records)
-		snprintf(why, len, "no record from the guest (QEMU exit status %d): "
-			 "is this a Hypertrace kernel?", status);
-	else
-		snprintf(why, len, "QEMU exited (status %d) before the boot finished, "
-			 "in level %d, initcall %s", status, r->st.level,
-			 sym(r, r->st.initcall, s, sizeof(s)));
-	return COLL_EXIT_CRASH;
+	return v;
 }
 
 /* finish() - last drain, the verdict into the trace and on stderr; exit status */
@@ -895,12 +940,15 @@ static int finish(struct run *r)
 {
 	char why[HT_STR_MAX + 256];
 	json_t *e = json_object();
+	enum htr_verdict v;
 	int ret;
 
 	final_drain(r);
 	progress(r, true);
-	ret = verdict(r, why, sizeof(why));
+	v = verdict(r, why, sizeof(why));
+	ret = htr_verdict_exit(v);
 	json_object_set_new(e, "exit_status", json_integer(ret));
+	json_object_set_new(e, "verdict", json_string(htr_verdict_name(v)));
 	json_object_set_new(e, "reason", json_string(why));
 	trace_json(r, HTF_END, e);
 	if (!r->o->quiet || ret)
@@ -988,11 +1036,11 @@ static int start_guest(struct run *r)
 		qmp_close(&r->qmp);
 		boot_state_free(&r->st);
 		if (boot_state_init(&r->st))
-			return COLL_EXIT_ERROR;
+			return HTR_EXIT_ERROR;
 		if (r->o->accel == ACCEL_KVM) {
 			coll_err("the guest did not reach its kernel proper under KVM within %.0f s\n",
 				 r->o->kvm_probe_s);
-			return COLL_EXIT_ERROR;
+			return HTR_EXIT_ERROR;
 		}
 		if (!r->o->quiet)
 			fprintf(stderr, "hypertrace-collector: under KVM the guest did not "
@@ -1005,7 +1053,7 @@ static int start_guest(struct run *r)
 out_launched:
 	if (err) {
 		coll_err("cannot launch QEMU: %s\n", strerror(-err));
-		return COLL_EXIT_ERROR;
+		return HTR_EXIT_ERROR;
 	}
 	if (!r->o->quiet)
 		fprintf(stderr, "hypertrace-collector: QEMU running (%s), RAM in %s\n",
@@ -1022,13 +1070,13 @@ int cmd_run(int argc, char **argv)
 
 	ret = parse_run_opts(argc, argv, &o);
 	if (ret == RUN_HELP)
-		return COLL_EXIT_BOOTED;
+		return HTR_EXIT_BOOTED;
 	if (ret)
 		return ret;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		coll_err("out of memory\n");
-		return COLL_EXIT_ERROR;
+		return HTR_EXIT_ERROR;
 	}
 	r->o = &o;
 	r->pidfd = -1;
@@ -1038,10 +1086,10 @@ int cmd_run(int argc, char **argv)
 	r->mem_mb = guest_mem_mb(&o);
 	if (o.vmlinux && htr_syms_load_elf(&r->syms, o.vmlinux) && !o.quiet)
 		coll_err("cannot read symbols from %s; addresses stay numbers\n", o.vmlinux);
-	ret = COLL_EXIT_ERROR;
+	ret = HTR_EXIT_ERROR;
 	if (!r->mem_mb) {
 		coll_err("run: cannot read the guest's RAM size from -m; write -m SIZE[M|G]\n");
-		ret = COLL_EXIT_USAGE;
+		ret = HTR_EXIT_USAGE;
 		goto out_free;
 	}
 	if (boot_state_init(&r->st)) {
@@ -1082,7 +1130,7 @@ out_close_trace:
 	if (r->w.error)
 		coll_err("writing %s failed: %s\n", o.output, strerror(r->w.error));
 	if (htf_close(&r->w) && !ret)
-		ret = COLL_EXIT_ERROR;
+		ret = HTR_EXIT_ERROR;
 	if (r->qemu)
 		stop_qemu(r);
 	shmem_close(&r->shm);
@@ -1143,7 +1191,7 @@ int cmd_attach(int argc, char **argv)
 	struct run_opts o = { .output = "hypertrace.htf", .hang_s = 30 };
 	struct run *r;
 	long pid = 0;
-	int c, err, ret = COLL_EXIT_ERROR;
+	int c, err, ret = HTR_EXIT_ERROR;
 
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -1180,20 +1228,20 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case 'h':
 			attach_usage(stdout);
-			return COLL_EXIT_BOOTED;
+			return HTR_EXIT_BOOTED;
 		default:
 			attach_usage(stderr);
-			return COLL_EXIT_USAGE;
+			return HTR_EXIT_USAGE;
 		}
 	}
 	if (!qmp || !ram || optind != argc) {
 		coll_err("attach: --qmp and --ram are required, and nothing else\n");
 		attach_usage(stderr);
-		return COLL_EXIT_USAGE;
+		return HTR_EXIT_USAGE;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return COLL_EXIT_ERROR;
+		return HTR_EXIT_ERROR;
 	r->o = &o;
 	r->attach = true;
 	r->qemu = (pid_t)pid;
@@ -1241,7 +1289,7 @@ int cmd_attach(int argc, char **argv)
 	loop(r, 0, false);
 	ret = finish(r);
 	if (htf_close(&r->w) && !ret)
-		ret = COLL_EXIT_ERROR;
+		ret = HTR_EXIT_ERROR;
 out_qmp:
 	qmp_close(&r->qmp);
 	port_close(&r->port);
@@ -1256,5 +1304,5 @@ out_free:
 
 bad_value:
 	coll_err("attach: invalid value '%s'\n", optarg);
-	return COLL_EXIT_USAGE;
+	return HTR_EXIT_USAGE;
 }
