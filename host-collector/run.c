@@ -661,12 +661,39 @@ static void locate_area(struct run *r)
 
 static const char *sym(struct run *r, uint64_t addr, char *buf, size_t len);
 
+/*
+ * where() - where the boot is, in names: "in level L, initcall F" while
+ * an initcall runs, else "in P (no initcall running)" for the innermost
+ * phase open, else the level, else "before the first boot phase"
+ */
+static const char *where(struct run *r, char *buf, size_t len)
+{
+	const struct htr_boot *b = &r->st.b;
+	unsigned int phase = htr_boot_phase(b);
+	char s[256];
+
+	if (b->initcall && b->level >= 0)
+		snprintf(buf, len, "in level %s, initcall %s", htr_level_name(b->level),
+			 sym(r, b->initcall, s, sizeof(s)));
+	else if (b->initcall)
+		snprintf(buf, len, "in initcall %s", sym(r, b->initcall, s, sizeof(s)));
+	else if (phase)
+		snprintf(buf, len, "in %s (no initcall running)", htr_phase_name(phase));
+	else if (b->level >= 0)
+		snprintf(buf, len, "in level %s (no initcall running)",
+			 htr_level_name(b->level));
+	else
+		snprintf(buf, len, "before the first boot phase");
+	return buf;
+}
+
 /* progress() - the one updating line on a terminal, or plain lines */
 static void progress(struct run *r, bool final)
 {
 	double t = (now_ns() - r->launch_ns) / 1e9;
 	uint64_t lost = 0;
 	unsigned int i;
+	char w[320];
 
 	if (r->o->quiet)
 		return;
@@ -674,17 +701,15 @@ static void progress(struct run *r, bool final)
 		for (i = 0; i < r->shm.area.ctl.nr_rings; i++)
 			lost += r->shm.area.rings[i].lost;
 	if (r->tty) {
-		char s[256];
-
-		fprintf(stderr, "\r\033[K[%6.1fs] %s level %-4d initcall %-40.40s"
-			" %" PRIu64 " records, %" PRIu64 " lost%s", t,
-			r->st.b.booted ? "booted" : "booting", r->st.b.level,
-			sym(r, r->st.b.initcall, s, sizeof(s)), r->st.records, lost,
+		fprintf(stderr, "\r\033[K[%6.1fs] %s %-56.56s %" PRIu64 " records, %"
+			PRIu64 " lost%s", t, r->st.b.booted ? "booted" : "booting",
+			r->st.b.booted ? "" : where(r, w, sizeof(w)), r->st.records, lost,
 			final ? "\n" : "");
 	} else if (final || r->st.b.level != r->last_level) {
-		fprintf(stderr, "[%6.1fs] %s level %d, %" PRIu64 " initcalls, %" PRIu64
+		fprintf(stderr, "[%6.1fs] %s level %s, %" PRIu64 " initcalls, %" PRIu64
 			" records, %" PRIu64 " lost\n", t,
-			r->st.b.booted ? "booted" : "booting", r->st.b.level,
+			r->st.b.booted ? "booted" : "booting",
+			r->st.b.level >= 0 ? htr_level_name(r->st.b.level) : "none yet",
 			r->st.b.initcalls, r->st.records, lost);
 		r->last_level = r->st.b.level;
 	}
@@ -892,7 +917,7 @@ static enum htr_verdict verdict(struct run *r, char *why, size_t len)
 	};
 	int status = WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1;
 	enum htr_verdict v = htr_boot_verdict(b, &host);
-	char s[256];
+	char s[320];
 
 	switch (v) {
 	case HTR_VERDICT_PANIC:
@@ -902,9 +927,9 @@ static enum htr_verdict verdict(struct run *r, char *why, size_t len)
 			 sym(r, b->fail_initcall, s, sizeof(s)));
 		break;
 	case HTR_VERDICT_HANG:
-		snprintf(why, len, "guest hang: no progress for %.0f s in level %d, "
-			 "initcall %s never returned", r->o->hang_s, b->level,
-			 sym(r, b->initcall, s, sizeof(s)));
+		snprintf(why, len, "guest hang: no progress for %.0f s %s%s",
+			 r->o->hang_s, where(r, s, sizeof(s)),
+			 b->initcall ? " never returned" : "");
 		break;
 	case HTR_VERDICT_BOOTED:
 		snprintf(why, len, "boot completed%s", b->machine_call ?
@@ -920,16 +945,15 @@ static enum htr_verdict verdict(struct run *r, char *why, size_t len)
 		break;
 	case HTR_VERDICT_INCOMPLETE:
 		snprintf(why, len, "recording stopped after --timeout %.0f s, before "
-			 "the boot finished, in level %d, initcall %s", r->o->timeout_s,
-			 b->level, sym(r, b->initcall, s, sizeof(s)));
+			 "the boot finished, %s", r->o->timeout_s,
+			 where(r, s, sizeof(s)));
 		break;
 	default:
 		if (r->reset)
 			snprintf(why, len, "guest reset (triple fault?) before its boot finished");
 		else
 			snprintf(why, len, "QEMU exited (status %d) before the boot finished, "
-				 "in level %d, initcall %s", status, b->level,
-				 sym(r, b->initcall, s, sizeof(s)));
+				 "%s", status, where(r, s, sizeof(s)));
 		break;
 	}
 	return v;
