@@ -34,9 +34,7 @@ PTHREAD     := -pthread
 LIB_SRCS     := $(filter-out %_linux.c,$(wildcard lib/*.c))
 LIBHTRACE_SRCS := $(wildcard libhtrace/*.c)
 TOOL_SRCS    := $(wildcard tools/*.c)
-COLLECTOR_SRCS := host-collector/main.c host-collector/run.c host-collector/misc.c \
-		  host-collector/chan_port.c host-collector/chan_shmem.c host-collector/chan_kvm.c \
-		  host-collector/chan_qmp.c host-collector/boot_state.c host-collector/meta.c
+COLLECTOR_SRCS := $(wildcard host-collector/*.c)
 TRACEFS_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
 TRACEFS_LIBS   := $(shell pkg-config --libs libtracefs libtraceevent 2>/dev/null || echo -ltracefs -ltraceevent)
 COLLECTOR_LIBS := -ljansson -lelf -lz $(TRACEFS_LIBS)

@@ -38,31 +38,22 @@ void boot_state_free(struct boot_state *s);
 void boot_state_feed(struct boot_state *s, const struct ht_record *rec,
 		     unsigned int n, bool doorbell, uint64_t now);
 
-/**
- * struct port_chan - the I/O port doorbell: QEMU's isa-debugcon connects
- * to our unix socket and streams the bytes the guest writes
- * @listen_fd: listening socket, -1 once QEMU connected
- * @fd:        the connection, -1 before
- * @buf:       bytes not yet forming a whole record
- * @have:      how many
- * @bytes:     bytes received in all
- * @flooded:   the guest sent more than the limit; further bytes dropped
+/*
+ * The I/O port doorbell (chan_port.c): QEMU's isa-debugcon streams the
+ * bytes the guest writes through a unix socket.  Opaque; the channel owns
+ * its descriptors.
  */
-struct port_chan {
-	int listen_fd;
-	int fd;
-	unsigned char buf[HT_RECORD_SIZE];
-	unsigned int have;
-	uint64_t bytes;
-	bool flooded;
-};
+struct port_chan;
 
 /* Bytes a guest may send through the doorbell before it is cut off. */
 #define PORT_MAX_BYTES	(64ULL << 20)
 
-int port_listen(struct port_chan *p, const char *path);
-int port_accept(struct port_chan *p);
+int port_listen(struct port_chan **out, const char *path);
+int port_connect(struct port_chan **out, const char *path);
+int port_fd(const struct port_chan *p);
 long port_read(struct port_chan *p, struct ht_record *out, unsigned int max);
+uint64_t port_bytes(const struct port_chan *p);
+bool port_flooded(const struct port_chan *p);
 void port_close(struct port_chan *p);
 
 /**
@@ -88,39 +79,25 @@ int shmem_locate(struct shmem_chan *m, uint64_t gpa);
 int shmem_scan(struct shmem_chan *m);
 void shmem_close(struct shmem_chan *m);
 
-/**
- * struct qmp_chan - QEMU's monitor (QMP), for events and control
- * @listen_fd: listening socket (run), -1 once connected or when attaching
- * @fd:        the connection, -1 before
- * @ready:     capabilities negotiated
- * @buf:       bytes of a line not yet complete
- * @have:      how many
- * @cpus_asked: query-cpus-fast sent, reply not yet seen
- * @ntids:     vCPU threads found (0 until QEMU answered)
- * @tids:      their thread ids, for the hypercall channel
+/*
+ * QEMU's monitor (chan_qmp.c), for events, the vCPU threads and control.
+ * Opaque; the channel owns its descriptors.
  */
-struct qmp_chan {
-	int listen_fd;
-	int fd;
-	bool ready;
-	bool cpus_asked;
-	unsigned int ntids;
-	pid_t tids[256];
-	char buf[65536];
-	size_t have;
-};
+struct qmp_chan;
 
 /* Called for each QMP event: name and the whole message as JSON text. */
 typedef void (*qmp_event_fn)(void *ctx, const char *event, const char *json);
 
-int qmp_listen(struct qmp_chan *q, const char *path);
-int qmp_accept(struct qmp_chan *q);
-int qmp_connect(struct qmp_chan *q, const char *path);
+int qmp_listen(struct qmp_chan **out, const char *path);
+int qmp_connect(struct qmp_chan **out, const char *path);
+int qmp_fd(const struct qmp_chan *q);
+bool qmp_connected(const struct qmp_chan *q);
 int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx);
 int qmp_command(struct qmp_chan *q, const char *cmd);
+unsigned int qmp_vcpu_tids(const struct qmp_chan *q, const pid_t **tids);
 void qmp_close(struct qmp_chan *q);
 
-/* run.c */
+/* run.c, attach.c */
 int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 
@@ -130,6 +107,7 @@ uint64_t realtime_ns(void);
 int unix_listen(const char *path);
 int unix_connect(const char *path);
 int unix_accept_once(int *listen_fd, int *fd);
+bool unix_path_fits(const char *path);
 void coll_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _HT_COLLECTOR_H */

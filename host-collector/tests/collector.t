@@ -9,6 +9,7 @@ Needs build/bin/hypertrace-collector (and its ASan twin), build/kernel/
 """
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -105,6 +106,21 @@ open(os.path.join(work, 'exists.htf'), 'w').close()
 p = subprocess.run([COLL, 'run', '-o', os.path.join(work, 'exists.htf'), '--', 'true'],
                    capture_output=True, text=True)
 t.ok(p.returncode == 1 and 'exists' in p.stderr, 'existing trace file is never overwritten: exit 1')
+
+# A failure before QEMU starts must not close descriptors the collector
+# never opened (the channels' fds used to start at 0: close(0), twice).
+longdir = os.path.join(work, 'd' * (100 - len(work)))
+os.mkdir(longdir)
+cmd = [COLL, 'run', '-o', os.path.join(work, 'long.htf'), '--dir', longdir, '--', 'true']
+if shutil.which('strace'):
+    p = subprocess.run(['strace', '-f', '-qq', '-e', 'trace=close', '-o', os.path.join(work, 'strace.log')]
+                       + cmd, capture_output=True, text=True)
+    closes = open(os.path.join(work, 'strace.log')).read()
+    t.ok(p.returncode == 1 and 'too long' in p.stderr and '--dir' in p.stderr and 'close(0)' not in closes
+         and not os.path.exists(os.path.join(work, 'long.htf')) and not os.listdir(longdir),
+         '--dir too long for the sockets: says so, exit 1, fd 0 never closed', p.stderr + closes)
+else:
+    t.ok(True, '--dir too long, fd 0 never closed # SKIP strace not installed')
 
 # ---- a full boot ---------------------------------------------------------------
 rc, err, out = collect('boot', 'initcall_debug ignore_loglevel', ['--vmlinux', os.path.join(B, 'kernel', 'vmlinux')], smp=2)
