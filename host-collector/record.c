@@ -91,6 +91,7 @@ int record_restart(struct run *r)
 {
 	r->probing = false;
 	r->nheld = 0;
+	r->held_dropped = 0;
 	close_channels(r);
 	boot_state_free(&r->st);
 	return boot_state_init(&r->st);
@@ -141,19 +142,25 @@ static void put_records(struct run *r, enum htf_source src, uint64_t t,
 		r->held_src[r->nheld] = src;
 		r->held_ns[r->nheld++] = t;
 	}
+	r->held_dropped += n - i;
 }
 
 /**
- * record_release_held() - the probe succeeded: write what it held back
+ * record_release_held() - the probe succeeded: write what it held back,
+ * one chunk per drain it came from (the same source and arrival time)
  * @r: the recording
  */
 void record_release_held(struct run *r)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	r->probing = false;
-	for (i = 0; i < r->nheld; i++)
-		put_records(r, r->held_src[i], r->held_ns[i], &r->held[i], 1);
+	for (i = 0; i < r->nheld; i = j) {
+		for (j = i + 1; j < r->nheld; j++)
+			if (r->held_src[j] != r->held_src[i] || r->held_ns[j] != r->held_ns[i])
+				break;
+		put_records(r, r->held_src[i], r->held_ns[i], &r->held[i], j - i);
+	}
 	r->nheld = 0;
 }
 
@@ -216,19 +223,31 @@ static long read_doorbell(struct run *r)
 	return total;
 }
 
-/* on_hypercall() - a record KVM traced; a batch kick drains the rings */
+/* flush_hypercalls() - write the hypercall records of this poll as one chunk */
+static void flush_hypercalls(struct run *r)
+{
+	if (!r->nhc)
+		return;
+	put_records(r, HTF_SRC_HYPERCALL, r->hc_ns[0], r->hc, r->nhc);
+	boot_state_feed(&r->st, r->hc, r->nhc, true, now_ns());
+	r->nhc = 0;
+}
+
+/* on_hypercall() - a record KVM traced (buffered); a batch kick is progress */
 static void on_hypercall(void *ctx, const struct ht_record *rec,
 			 unsigned long nr, pid_t tid, uint64_t ts_ns)
 {
 	struct run *r = ctx;
 
 	(void)tid;
-	if (nr == HT_HC_RECORD) {
-		put_records(r, HTF_SRC_HYPERCALL, ts_ns, rec, 1);
-		boot_state_feed(&r->st, rec, 1, true, now_ns());
-	} else {
+	if (nr != HT_HC_RECORD) {
 		r->st.last_progress = now_ns();
+		return;
 	}
+	r->hc[r->nhc] = *rec;
+	r->hc_ns[r->nhc++] = ts_ns;
+	if (r->nhc == HC_BATCH)
+		flush_hypercalls(r);
 }
 
 /* open_hypercalls() - the hypercall channel, once QMP named the vCPU threads */
@@ -265,6 +284,7 @@ static long poll_hypercalls(struct run *r)
 	if (!r->kvm)
 		return 0;
 	n = kvm_chan_poll(r->kvm, on_hypercall, r);
+	flush_hypercalls(r);
 	return n > 0 ? n : 0;
 }
 
@@ -503,6 +523,7 @@ static void final_drain(struct run *r)
 		kvm_chan_close(r->kvm);
 		r->kvm = NULL;
 	}
+	json_object_set_new(o, "probe_dropped", json_integer((json_int_t)r->held_dropped));
 	json_object_set_new(o, "doorbell_bytes", json_integer((json_int_t)port_bytes(r->port)));
 	json_object_set_new(o, "doorbell_flooded", json_boolean(port_flooded(r->port)));
 	trace_json(r, HTF_LOSS, o);

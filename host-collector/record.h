@@ -25,6 +25,7 @@
 
 #define RING_BATCH	4096	/* records per ring chunk */
 #define HELD_MAX	1024	/* records the KVM probe holds back */
+#define HC_BATCH	1024	/* hypercall records per chunk, at most */
 
 /* Which command an option belongs to (a bit mask). */
 enum coll_cmd {
@@ -89,6 +90,8 @@ struct run_opts {
  * @held_src:    the source of each
  * @held_ns:     when each arrived
  * @nheld:       how many
+ * @held_dropped: records the probe could not hold (beyond HELD_MAX): lost,
+ *               and counted in the LOSS chunk
  * @kvm:         the hypercall channel (KVM only), NULL when not open
  * @kvm_tried:   opening it was attempted
  * @syms:        the kernel's symbols, for messages (may be empty)
@@ -113,8 +116,11 @@ struct run_opts {
  * @timed_out:   --timeout ended the recording
  * @tty:         progress goes to a terminal
  * @last_level:  level announced on the last plain progress line
- * @rec:         scratch record buffer
- * @nrec:        records in @rec
+ * @rec:         ring records of this drain, not yet written
+ * @nrec:        how many
+ * @hc:          hypercall records of this poll, not yet written
+ * @hc_ns:       when KVM traced each
+ * @nhc:         how many
  */
 struct run {
 	struct run_opts *o;
@@ -124,6 +130,7 @@ struct run {
 	uint16_t held_src[HELD_MAX];
 	uint64_t held_ns[HELD_MAX];
 	unsigned int nheld;
+	uint64_t held_dropped;
 	struct kvm_chan *kvm;
 	bool kvm_tried;
 	struct htr_syms syms;
@@ -150,6 +157,9 @@ struct run {
 	int last_level;
 	struct ht_record rec[RING_BATCH];
 	unsigned int nrec;
+	struct ht_record hc[HC_BATCH];
+	uint64_t hc_ns[HC_BATCH];
+	unsigned int nhc;
 };
 
 /* options.c */
