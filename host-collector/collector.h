@@ -14,23 +14,35 @@
 #include "htrace.h"
 #include "tracefile.h"
 
+struct ring_seen;
+
 /**
  * struct boot_state - what the collector knows of the boot so far
  * @b:             libhtrace's account of the boot, event by event
- * @records:       guest records received, all channels
+ * @records:       guest records received, all channels, each counted once
+ * @copies:        doorbell copies of ring records (not in @records)
  * @last_progress: CLOCK_MONOTONIC ns of the last new record
  * @decomp_done:   DECOMP_END seen (the KVM probe counts it as the kernel
  *                 proper starting: its own records may travel by hypercall)
  * @dec_ring:      decoder of ring (and early buffer) records
  * @dec_port:      decoder of doorbell records (no sequence checks)
+ * @db_keys:       (cpu, seq) of doorbell records whose ring copy has not
+ *                 come (an open-addressing set, bounded)
+ * @ndb_keys:      keys in it
+ * @rings:         per CPU (HT_MAX_RINGS): the sequence numbers its ring
+ *                 carried
  */
 struct boot_state {
 	struct htr_boot b;
 	uint64_t records;
+	uint64_t copies;
 	uint64_t last_progress;
 	bool decomp_done;
 	struct htr_decoder dec_ring;
 	struct htr_decoder dec_port;
+	uint64_t *db_keys;
+	unsigned int ndb_keys;
+	struct ring_seen *rings;
 };
 
 int boot_state_init(struct boot_state *s);

@@ -9,6 +9,7 @@ Needs build/bin/hypertrace-collector (and its ASan twin), build/kernel/
 """
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -147,6 +148,22 @@ t.ok('launch' in host and 'clock_sync' in host and 'qemu_exit' in host and 'qmp'
 end = [json.loads(c[2]) for c in ch if c[0] == 5]
 t.ok(end and end[-1]['exit_status'] == 0 and end[-1].get('verdict') == 'none',
      'END chunk carries the verdict', str(end))
+# the progress line counts each record once: a doorbell copy of a ring record is not a record
+ring_keys, nring, bell = set(), 0, []
+for kind, src, payload in ch:
+    for i in range(0, len(payload) - len(payload) % 32 if kind == 2 else 0, 32):
+        info = struct.unpack('<Q', payload[i + 8:i + 16])[0]
+        key = ((info >> 16) & 0xffff, info >> 32)
+        if src in (1, 4):
+            ring_keys.add(key)
+            nring += 1
+        else:
+            bell.append(key)
+unique = nring + len({k for k in bell if k not in ring_keys})
+counted = re.findall(r'(\d+) records, \d+ lost', err)
+t.ok(counted and int(counted[-1]) == unique < nring + len(bell),
+     'progress line: %s records, each once (%d ring, %d doorbell, %d unique)'
+     % (counted[-1] if counted else '?', nring, len(bell), unique), err)
 ini = [e for e in evs if e['type'] == 'initcall_end']
 printed = len(htboot.dmesg_initcalls(open(os.path.join(work, 'console.log'), errors='replace').read()))
 t.ok(len(ini) >= printed > 100, 'every initcall recorded (%d, kernel printed %d)' % (len(ini), printed))
