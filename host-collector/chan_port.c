@@ -179,6 +179,8 @@ long port_read(struct port_chan *p, struct ht_record *out, unsigned int max)
 /**
  * port_bytes() - bytes the guest sent through the doorbell so far
  * @p: the channel, or NULL
+ *
+ * Return: the count, those dropped after a flood included.
  */
 uint64_t port_bytes(const struct port_chan *p)
 {
@@ -188,6 +190,8 @@ uint64_t port_bytes(const struct port_chan *p)
 /**
  * port_flooded() - whether the guest sent more than PORT_MAX_BYTES
  * @p: the channel, or NULL
+ *
+ * Return: true once the channel cut the guest off.
  */
 bool port_flooded(const struct port_chan *p)
 {

@@ -25,6 +25,8 @@
  * qemu_has_arg() - whether QEMU's command line already has an option
  * @o:   the options, with QEMU's command line
  * @opt: the option, e.g. "-accel"
+ *
+ * Return: true if one of QEMU's words (after its name) is @opt.
  */
 bool qemu_has_arg(const struct run_opts *o, const char *opt)
 {
