@@ -64,7 +64,7 @@ BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 .PHONY: all check check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
 
-all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm
+all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm
 
 # ---- guest library, hosted (tests and benchmarks) ---------------------------
 
@@ -164,7 +164,8 @@ $(B)/bin/asan-hypertrace-collector: $(COLLECTOR_SRCS) $(LIBHTRACE_SRCS) $(wildca
 # the hypercall channel against a uprobe stand-in for kvm:kvm_hypercall
 HC_INC   := -Ihost-collector -Ihost-collector/tests
 HC_DEPS  := $(wildcard host-collector/*.h host-collector/tests/*.h) $(wildcard tests/*.h lib/*.h)
-HC_TESTS := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm
+HC_TESTS := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm \
+	    $(B)/tests/test_clock_kvm $(B)/tests/asan-test_clock_kvm
 
 $(B)/tests/fake_vcpu: host-collector/tests/fake_vcpu.c $(HC_DEPS)
 	@mkdir -p $(@D)
@@ -180,6 +181,19 @@ $(B)/tests/asan-test_chan_kvm: host-collector/tests/test_chan_kvm.c host-collect
 	@mkdir -p $(@D)
 	@echo "  LD [S]  $@"
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) $(HC_INC) $(TRACEFS_CFLAGS) -o $@ $(filter %.c,$^) $(TRACEFS_LIBS)
+
+# the KVM TSC-offset clock against a fake debugfs tree
+CK_DEPS := host-collector/clock_kvm.h libhtrace/tracefile.h tests/tap.h
+
+$(B)/tests/test_clock_kvm: host-collector/tests/test_clock_kvm.c host-collector/clock_kvm.c $(CK_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(INC) $(HC_INC) -o $@ $(filter %.c,$^)
+
+$(B)/tests/asan-test_clock_kvm: host-collector/tests/test_clock_kvm.c host-collector/clock_kvm.c $(CK_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD [S]  $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(INC) $(HC_INC) -o $@ $(filter %.c,$^)
 
 TEST_DEPS := $(wildcard tests/*.h lib/*.h lib/tests/*.h libhtrace/*.h)
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock_kvm.h"
 #include "record.h"
 
 #define HELP_COL	26	/* column where an option's help starts */
@@ -30,6 +31,7 @@ enum opt_id {
 	OPT_RAM,
 	OPT_DOORBELL,
 	OPT_PID,
+	OPT_DEBUGFS,
 };
 
 /**
@@ -73,6 +75,8 @@ static const struct opt_def opt_defs[] = {
 	  "the guest kernel's vmlinux: build-id, symbol names" },
 	{ "hypercall-event", "SYSTEM:EVENT", OPT_HC_EVENT, CMD_RUN,
 	  "tracepoint of KVM hypercalls (kvm:kvm_hypercall)" },
+	{ "debugfs", "DIR", OPT_DEBUGFS, BOTH,
+	  "debugfs, for KVM's per-vCPU TSC offsets (/sys/kernel/debug)" },
 	{ "dir", "DIR", OPT_DIR, CMD_RUN,
 	  "parent of the private directory ($TMPDIR or /tmp)" },
 	{ "keep-ram", NULL, OPT_KEEP_RAM, CMD_RUN,
@@ -94,6 +98,7 @@ static void opts_defaults(struct run_opts *o)
 	o->hc_system = "kvm";
 	o->hc_event = "kvm_hypercall";
 	o->dir_parent = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	o->debugfs = CLOCK_KVM_DEBUGFS;
 }
 
 /* print_opt() - one option's help line(s) */
@@ -227,6 +232,9 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 		return 0;
 	case OPT_RAM:
 		o->ram = arg;
+		return 0;
+	case OPT_DEBUGFS:
+		o->debugfs = arg;
 		return 0;
 	case OPT_DOORBELL:
 		o->doorbell = arg;

@@ -56,6 +56,7 @@ struct run *record_new(struct run_opts *o, bool attach)
 /* close_channels() - close every channel the recording has open */
 static void close_channels(struct run *r)
 {
+	clock_close(r);
 	kvm_chan_close(r->kvm);
 	r->kvm = NULL;
 	r->kvm_tried = false;
@@ -92,6 +93,7 @@ int record_restart(struct run *r)
 	r->probing = false;
 	r->nheld = 0;
 	r->held_dropped = 0;
+	r->nclk = 0;
 	close_channels(r);
 	boot_state_free(&r->st);
 	return boot_state_init(&r->st);
@@ -162,6 +164,7 @@ void record_release_held(struct run *r)
 		put_records(r, r->held_src[i], r->held_ns[i], &r->held[i], j - i);
 	}
 	r->nheld = 0;
+	clock_flush(r);
 }
 
 /* flush_records() - write buffered ring records as one chunk */
@@ -202,34 +205,33 @@ static long drain_rings(struct run *r)
 static long read_doorbell(struct run *r)
 {
 	struct ht_record rec[PORT_BATCH];
-	long n, total = 0;
-	json_t *o;
+	long n, i, total = 0;
 
 	while ((n = port_read(r->port, rec, PORT_BATCH)) > 0) {
 		uint64_t t = now_ns();
 
 		put_records(r, HTF_SRC_PORT, t, rec, n);
 		boot_state_feed(&r->st, rec, n, true, t);
-		if (!r->synced && !r->probing) {
-			/* the first arrival ties the guest TSC to the host's clock */
-			o = json_object();
-			json_object_set_new(o, "guest_tsc", json_integer((json_int_t)rec[0].tsc));
-			json_object_set_new(o, "method", json_string("doorbell-arrival"));
-			host_event(r, "clock_sync", o);
-			r->synced = true;
-		}
+		for (i = 0; i < n; i++)
+			clock_add(r, &rec[i], t, HTF_CLOCK_DOORBELL);
 		total += n;
 	}
+	clock_flush(r);
 	return total;
 }
 
 /* flush_hypercalls() - write the hypercall records of this poll as one chunk */
 static void flush_hypercalls(struct run *r)
 {
+	unsigned int i;
+
 	if (!r->nhc)
 		return;
 	put_records(r, HTF_SRC_HYPERCALL, r->hc_ns[0], r->hc, r->nhc);
 	boot_state_feed(&r->st, r->hc, r->nhc, true, now_ns());
+	for (i = 0; i < r->nhc; i++)
+		clock_add(r, &r->hc[i], r->hc_ns[i], HTF_CLOCK_HYPERCALL);
+	clock_flush(r);
 	r->nhc = 0;
 }
 
@@ -333,6 +335,7 @@ static long poll_channels(struct run *r, unsigned int wait_ms, bool probing)
 	if (!probing) {
 		locate_area(r);
 		got += drain_rings(r);
+		clock_poll_kvm(r);
 	}
 	return got;
 }

@@ -5,6 +5,7 @@
  *   options.c  the option table and its parser, for both commands
  *   qemu.c     QEMU's command line, its launch, reap and stop; the KVM probe
  *   record.c   the poll loop, the drains, the final drain, the END chunk
+ *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
  *   verdict.c  the progress line, the verdict and its reason
  *   run.c      hypertrace-collector run
  *   attach.c   hypertrace-collector attach
@@ -26,6 +27,7 @@
 #define RING_BATCH	4096	/* records per ring chunk */
 #define HELD_MAX	1024	/* records the KVM probe holds back */
 #define HC_BATCH	1024	/* hypercall records per chunk, at most */
+#define CLK_BATCH	2048	/* clock samples per chunk, at most */
 
 /* Which command an option belongs to (a bit mask). */
 enum coll_cmd {
@@ -54,6 +56,7 @@ enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
  * @hc_buf:          storage for @hc_system and @hc_event
  * @qmp:             QEMU's QMP socket (attach)
  * @ram:             the guest RAM file (attach)
+ * @debugfs:         where debugfs is mounted, for KVM's TSC offsets
  * @doorbell:        the isa-debugcon socket, or NULL (attach)
  * @pid:             QEMU's pid, 0 when not given (attach)
  * @qemu_argc:       QEMU's command line, as given after -- (run)
@@ -75,6 +78,7 @@ struct run_opts {
 	char hc_buf[256];
 	const char *qmp;
 	const char *ram;
+	const char *debugfs;
 	const char *doorbell;
 	pid_t pid;
 	int qemu_argc;
@@ -110,7 +114,6 @@ struct run_opts {
  * @st:          the boot as seen so far
  * @w:           the trace file
  * @launch_ns:   CLOCK_MONOTONIC at launch
- * @synced:      the first doorbell record's arrival was noted
  * @reset:       QMP reported a guest reset
  * @hang:        the watchdog fired
  * @timed_out:   --timeout ended the recording
@@ -121,6 +124,12 @@ struct run_opts {
  * @hc:          hypercall records of this poll, not yet written
  * @hc_ns:       when KVM traced each
  * @nhc:         how many
+ * @clk:         clock samples not yet written
+ * @nclk:        how many
+ * @ck:          KVM's debugfs view of the VM's vCPUs, NULL until found
+ * @ck_done:     no more KVM offset samples (not found, or broken)
+ * @ck_tries:    opens tried
+ * @ck_next_ns:  when the next KVM offset round is due
  */
 struct run {
 	struct run_opts *o;
@@ -149,7 +158,6 @@ struct run {
 	struct boot_state st;
 	struct htf_writer w;
 	uint64_t launch_ns;
-	bool synced;
 	bool reset;
 	bool hang;
 	bool timed_out;
@@ -160,6 +168,12 @@ struct run {
 	struct ht_record hc[HC_BATCH];
 	uint64_t hc_ns[HC_BATCH];
 	unsigned int nhc;
+	struct htf_clock_sample clk[CLK_BATCH];
+	unsigned int nclk;
+	struct clock_kvm *ck;
+	bool ck_done;
+	unsigned int ck_tries;
+	uint64_t ck_next_ns;
 };
 
 /* options.c */
@@ -183,6 +197,13 @@ bool record_probe(struct run *r, uint64_t deadline_ns);
 void host_event(struct run *r, const char *name, json_t *extra);
 void record_metadata(struct run *r);
 int record_finish(struct run *r);
+
+/* clock.c */
+void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,
+	       enum htf_clock_method method);
+void clock_flush(struct run *r);
+void clock_poll_kvm(struct run *r);
+void clock_close(struct run *r);
 
 /* verdict.c */
 void record_progress(struct run *r, bool final);

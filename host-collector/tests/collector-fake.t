@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 """hypertrace-collector against fake_guest.py, a QEMU stand-in that sends
-exactly the records a case needs: the KVM probe's hold-back overflowing,
-and (root, uprobe events) hypercalls from fake_vcpu's threads read through
-a uprobe stand-in for kvm:kvm_hypercall.  No kernel needed.
+exactly the records a case needs: the KVM probe's hold-back overflowing;
+KVM TSC-offset clock samples from a fake debugfs; and (root, uprobe
+events) hypercalls from fake_vcpu's threads read through a uprobe
+stand-in for kvm:kvm_hypercall.  No kernel needed.
 
 Needs build/bin/hypertrace-collector and build/tests/fake_vcpu.
 """
@@ -28,6 +29,7 @@ TRACEFS = '/sys/kernel/tracing'
 LOCK_FILE = '/tmp/hypertrace-uprobe-test.lock'
 SRC_PORT, SRC_HYPERCALL = 2, 3
 K_RECORDS, K_LOSS, K_END, K_CLOCK = 2, 4, 5, 6
+CLOCK_DOORBELL, CLOCK_HYPERCALL, CLOCK_KVM_OFFSET = 1, 2, 3
 t = htboot.Tap()
 
 for f in (COLL, FAKE_VCPU):
@@ -48,6 +50,11 @@ def chunks(path):
         out.append((kind, src, ns, data[pos + 24:pos + 24 + ln]))
         pos += 24 + ((ln + 7) & ~7)
     return out
+
+
+def samples(payload):
+    """(guest_tsc, host_ns, cpu, method) of each struct htf_clock_sample."""
+    return [struct.unpack('<QQII', payload[i:i + 24]) for i in range(0, len(payload), 32)]
 
 
 def run(name, fake_args, opts=(), wait=None):
@@ -76,6 +83,34 @@ t.ok(dropped > 0 and nport + dropped == sent,
 t.ok(0 < len(port) <= 8,
      'probe flood: held records are written one chunk per drain (%d chunks for %d records)'
      % (len(port), nport))
+clk = [c for c in ch if c[0] == K_CLOCK]
+bell = [s for c in clk for s in samples(c[3]) if s[3] == CLOCK_DOORBELL]
+t.ok(len(bell) == sent and len(clk) <= len(port) + 2 and
+     all(s[0] == 1000 + i for i, s in enumerate(sorted(bell))),
+     'probe flood: one doorbell clock sample per record that arrived, those the probe '
+     'dropped too (%d), batched (%d chunks)' % (len(bell), len(clk)))
+host = [json.loads(c[3]).get('event') for c in ch if c[0] == 3]
+t.ok('clock_sync' not in host, 'no clock_sync host event: the samples are data', str(host))
+
+# ---- KVM's TSC offsets, from a recorded debugfs layout ---------------------------
+dfs = os.path.join(work, 'debugfs')
+rc, err, ch = run('kvm-clock', ['kvm-clock', '--debugfs', dfs], ['--debugfs', dfs])
+meta = [json.loads(c[3]) for c in ch if c[0] == 1]
+kvm = [(c[2], samples(c[3])) for c in ch if c[0] == K_CLOCK
+       if all(s[3] == CLOCK_KVM_OFFSET for s in samples(c[3]))]
+t.ok(rc == 0 and len(kvm) >= 2 and all(sorted(s[2] for s in round_) == [0, 1] for _, round_ in kvm),
+     'kvm clock: a chunk per round, one sample per vCPU (%d rounds)' % len(kvm), err)
+if len(kvm) >= 2 and meta:
+    khz = meta[0]['host_tsc_khz']
+    (a, b) = (kvm[0][1], kvm[-1][1])
+    dns = b[0][1] - a[0][1]
+    rate0 = (b[0][0] - a[0][0]) / (dns * khz / 1e6)
+    rate1 = (b[1][0] - a[1][0]) / ((b[1][1] - a[1][1]) * khz / 1e6)
+    t.ok(abs(rate0 - 2) < 0.1 and abs(rate1 - 1) < 0.05,
+         'kvm clock: vcpu0 runs at 2.0 (its scaling ratio), vcpu1 at 1.0 (no scaling files): %.3f, %.3f'
+         % (rate0, rate1))
+else:
+    t.ok(False, 'kvm clock: two rounds to compare')
 
 
 # ---- hypercalls through a uprobe stand-in for kvm:kvm_hypercall ----------------
@@ -156,6 +191,12 @@ else:
          'hypercalls: every record of the vCPU threads recorded (%d of %d)' % (nhc, emitted), err)
     t.ok(0 < len(hc) <= nhc // 8,
          'hypercalls: one chunk per poll, not per record (%d chunks for %d records)' % (len(hc), nhc))
+    clk = [c for c in ch if c[0] == K_CLOCK]
+    hcs = [s for c in clk for s in samples(c[3]) if s[3] == CLOCK_HYPERCALL]
+    recs = [struct.unpack('<QQ', c[3][i:i + 16]) for c in hc for i in range(0, len(c[3]), 32)]
+    t.ok(len(hcs) == nhc and len(clk) <= len(hc) + 2 and
+         sorted((s[0], s[2]) for s in hcs) == sorted((r[0], (r[1] >> 16) & 0xffff) for r in recs),
+         'hypercalls: one clock sample per record (its TSC and CPU), batched (%d chunks)' % len(clk))
 
 subprocess.run(['rm', '-rf', work])
 sys.exit(t.done())

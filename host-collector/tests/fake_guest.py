@@ -6,7 +6,11 @@ collector builds (RAM file, doorbell and QMP sockets), speaks QMP
 (greeting, capabilities, query-cpus-fast, quit), and sends records through
 the doorbell as a SCENARIO says, then powers off (exits 0).
 
-  fake_guest.py SCENARIO [--tids T1,T2...] [--go FILE] COLLECTOR-ARGS...
+  fake_guest.py SCENARIO [--tids T1,T2...] [--go FILE] [--debugfs DIR] COLLECTOR-ARGS...
+
+With --debugfs, DIR/kvm/<its pid>-12/ plays KVM's debugfs view of the VM:
+vcpu0 with tsc-offset -5000000000 and a scaling ratio of 2.0 (48 fraction
+bits), vcpu1 with tsc-offset 7 and no scaling files.
 
 Scenarios:
   probe-flood  1500 setup-code records at once (more than the KVM probe
@@ -14,6 +18,8 @@ Scenarios:
   hypercalls   the kernel proper at once; query-cpus-fast names --tids (a
                fake_vcpu's threads, whose uprobe hypercalls the collector
                reads); the boot finishes once the file --go exists
+  kvm-clock    the kernel proper at once, two vCPUs, the boot finishes
+               2.5 s later (two rounds of KVM offset samples)
 """
 import json
 import os
@@ -71,6 +77,17 @@ def wait(qmp, secs, until=None):
         time.sleep(0.01)
 
 
+def debugfs(root):
+    """KVM's debugfs view of this process's VM (see the top)."""
+    vm = os.path.join(root, 'kvm', '%d-12' % os.getpid())
+    files = {'vcpu0/tsc-offset': '-5000000000\n', 'vcpu0/tsc-scaling-ratio': '%d\n' % (2 << 48),
+             'vcpu0/tsc-scaling-ratio-frac-bits': '48\n', 'vcpu1/tsc-offset': '7\n'}
+    for rel, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(vm, rel)), exist_ok=True)
+        with open(os.path.join(vm, rel), 'w') as f:
+            f.write(text)
+
+
 def main():
     """Parse the collector's command line and play the scenario."""
     args = sys.argv[1:]
@@ -81,6 +98,8 @@ def main():
             tids = [int(t) for t in args[i + 1].split(',')]
         if a == '--go':
             go = args[i + 1]
+        if a == '--debugfs':
+            debugfs(args[i + 1])
         if a.startswith('memory-backend-file'):
             for kv in a.split(','):
                 if kv.startswith('mem-path='):
@@ -93,6 +112,8 @@ def main():
             qmp_path = a.split('path=')[1]
     with open(mem_path, 'wb') as f:
         f.truncate(size)
+    if scenario == 'kvm-clock':
+        tids = [os.getpid(), os.getpid()]
     qmp = Qmp(qmp_path, tids)
     bell = socket.socket(socket.AF_UNIX)
     bell.connect(db)
@@ -105,6 +126,8 @@ def main():
     seq += 2
     if scenario == 'hypercalls':
         wait(qmp, 60, lambda: os.path.exists(go))
+    elif scenario == 'kvm-clock':
+        wait(qmp, 2.5)
     else:
         wait(qmp, 0.5)
     bell.sendall(record('boot_done', seq) + record('machine_call', seq + 1))
