@@ -79,7 +79,8 @@ TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_rea
 	       libhtrace/tests/test_tracefile libhtrace/tests/test_model
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
-HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm
+HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm \
+	       $(B)/tests/test_clock_kvm $(B)/tests/asan-test_clock_kvm
 STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
@@ -87,7 +88,7 @@ BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 .PHONY: all check check-host check-asan check-series fuzz bench deps clean kernel initramfs demo
 .SUFFIXES:
 
-all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm
+all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm
 
 # cc TREE, FLAGS - the recipe that compiles $< into $@ in TREE
 define cc
@@ -151,6 +152,11 @@ $(call ld,$(1),$(HOST_CFLAGS),$(COLLECTOR_LIBS))
 $(B)/tests/$(PFX_$(1))test_chan_kvm: $(call objs,$(1),host-collector/tests/test_chan_kvm.c \
 		host-collector/chan_kvm.c) $(B)/tests/fake_vcpu
 $(call ld,$(1),$(HOST_CFLAGS),$(TRACEFS_LIBS))
+
+# tests: the KVM TSC-offset clock against a fake debugfs tree
+$(B)/tests/$(PFX_$(1))test_clock_kvm: $(call objs,$(1),host-collector/tests/test_clock_kvm.c \
+		host-collector/clock_kvm.c)
+$(call ld,$(1),$(HOST_CFLAGS),)
 
 $(B)/tests/$(PFX_$(1))test_stats: $(call objs,$(1),tools/tests/test_stats.c tools/stats.c)
 $(call ld,$(1),$(HOST_CFLAGS),-lm)

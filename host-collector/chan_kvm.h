@@ -113,6 +113,8 @@ int kvm_chan_fd(struct kvm_chan *c);
  * in the instance passed the kernel filter, so each one counted here is a
  * Hypertrace hypercall of a vCPU (or of another thread that passed the
  * filter) that was lost.
+ *
+ * Return: the count.
  */
 uint64_t kvm_chan_missed(const struct kvm_chan *c);
 
@@ -123,6 +125,8 @@ uint64_t kvm_chan_missed(const struct kvm_chan *c);
  * Events that reached user space with a number other than HT_HC_RECORD
  * and HT_HC_BATCH, or from a thread that is not one of the vCPUs (the
  * kernel filter normally stops them before that).
+ *
+ * Return: the count.
  */
 uint64_t kvm_chan_filtered(const struct kvm_chan *c);
 

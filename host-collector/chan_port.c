@@ -1,44 +1,156 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * hypertrace-collector: the I/O port doorbell.  QEMU's isa-debugcon at
- * HT_PORT connects to our unix socket and forwards every byte the guest
- * writes; 32 bytes make a record.  The guest is untrusted: the stream is
- * cut into records without looking at them, and a guest that floods the
- * port is cut off after PORT_MAX_BYTES.
+ * HT_PORT connects to our unix socket (run) or listens on one (attach)
+ * and forwards every byte the guest writes; 32 bytes make a record.  The
+ * guest is untrusted: the stream is cut into records without looking at
+ * them, and a guest that floods the port is cut off after PORT_MAX_BYTES.
+ * The channel owns its descriptors: only port_read() and port_close()
+ * close them.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "collector.h"
 
-/* port_listen() - listen on @path for QEMU's chardev; 0 or -errno */
-int port_listen(struct port_chan *p, const char *path)
+/**
+ * struct port_chan - the doorbell's socket and the bytes not yet a record
+ * @listen_fd: listening socket (run), -1 once QEMU connected or when
+ *             attaching
+ * @fd:        the connection, -1 before it and after QEMU closed it
+ * @buf:       bytes not yet forming a whole record
+ * @have:      how many
+ * @bytes:     bytes received in all
+ * @flooded:   the guest sent more than PORT_MAX_BYTES; the rest is dropped
+ */
+struct port_chan {
+	int listen_fd;
+	int fd;
+	unsigned char buf[HT_RECORD_SIZE];
+	unsigned int have;
+	uint64_t bytes;
+	bool flooded;
+};
+
+/* port_new() - a channel with no descriptor; NULL when out of memory */
+static struct port_chan *port_new(void)
 {
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	struct port_chan *p = calloc(1, sizeof(*p));
+
+	if (p)
+		p->listen_fd = p->fd = -1;
+	return p;
+}
+
+/**
+ * port_listen() - listen on @path for QEMU's chardev (run)
+ * @out:  the new channel
+ * @path: the socket's path
+ *
+ * Return: 0 or -errno.
+ */
+int port_listen(struct port_chan **out, const char *path)
+{
+	struct port_chan *p = port_new();
+
+	if (!p)
+		return -ENOMEM;
 	p->listen_fd = unix_listen(path);
-	return p->listen_fd < 0 ? p->listen_fd : 0;
+	if (p->listen_fd < 0) {
+		int err = p->listen_fd;
+
+		free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
 }
 
-/* port_accept() - take QEMU's connection; 0, or -EAGAIN if none yet */
-int port_accept(struct port_chan *p)
+/**
+ * port_connect() - connect to an isa-debugcon chardev in server mode (attach)
+ * @out:  the new channel
+ * @path: the socket's path
+ *
+ * Return: 0 or -errno.
+ */
+int port_connect(struct port_chan **out, const char *path)
 {
-	return unix_accept_once(&p->listen_fd, &p->fd);
+	struct port_chan *p = port_new();
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->fd = unix_connect(path);
+	if (p->fd < 0) {
+		err = p->fd;
+		goto out_free;
+	}
+	if (fcntl(p->fd, F_SETFL, O_NONBLOCK) < 0) {
+		err = -errno;
+		close(p->fd);
+		goto out_free;
+	}
+	*out = p;
+	return 0;
+
+out_free:
+	free(p);
+	return err;
 }
 
-/*
- * port_read() - read what is there, return whole records in @out (at most
- * @max); 0 when nothing new, -ECONNRESET when QEMU closed the socket
+/**
+ * port_fd() - the descriptor to poll(2) for POLLIN
+ * @p: the channel, or NULL
+ *
+ * Return: the connection, the listening socket before QEMU connected, or
+ * -1 (poll ignores it).  The channel keeps it: do not close it.
+ */
+int port_fd(const struct port_chan *p)
+{
+	if (!p)
+		return -1;
+	return p->fd >= 0 ? p->fd : p->listen_fd;
+}
+
+/* port_cut() - cut @got bytes of @buf into records at @out[*n...] */
+static void port_cut(struct port_chan *p, const unsigned char *buf, ssize_t got,
+		     struct ht_record *out, unsigned int *n)
+{
+	ssize_t i;
+
+	for (i = 0; i < got; i++) {
+		p->buf[p->have++] = buf[i];
+		if (p->have == HT_RECORD_SIZE) {
+			memcpy(&out[(*n)++], p->buf, HT_RECORD_SIZE);
+			p->have = 0;
+		}
+	}
+}
+
+/**
+ * port_read() - take QEMU's connection if it came, read what is there
+ * @p:   the channel, or NULL
+ * @out: whole records go here
+ * @max: at most this many
+ *
+ * When QEMU closed the socket, the channel closes its end.
+ *
+ * Return: records in @out (0 when nothing new), -ECONNRESET once when
+ * QEMU closed the socket and nothing came before, or -errno.
  */
 long port_read(struct port_chan *p, struct ht_record *out, unsigned int max)
 {
 	unsigned char buf[4096];
 	unsigned int n = 0;
 	ssize_t got;
-	ssize_t i;
 
+	if (!p)
+		return 0;
+	if (p->fd < 0 && p->listen_fd >= 0)
+		unix_accept_once(&p->listen_fd, &p->fd);
 	if (p->fd < 0)
 		return 0;
 	while (n < max) {
@@ -49,30 +161,54 @@ long port_read(struct port_chan *p, struct ht_record *out, unsigned int max)
 			continue;
 		if (got < 0)
 			return errno == EAGAIN ? (long)n : -errno;
-		if (got == 0)
+		if (got == 0) {
+			close(p->fd);
+			p->fd = -1;
 			return n ? (long)n : -ECONNRESET;
+		}
 		p->bytes += got;
 		if (p->bytes > PORT_MAX_BYTES) {
 			p->flooded = true;
 			continue;	/* drain and drop */
 		}
-		for (i = 0; i < got; i++) {
-			p->buf[p->have++] = buf[i];
-			if (p->have == HT_RECORD_SIZE) {
-				memcpy(&out[n++], p->buf, HT_RECORD_SIZE);
-				p->have = 0;
-			}
-		}
+		port_cut(p, buf, got, out, &n);
 	}
 	return n;
 }
 
-/* port_close() - close both sockets */
+/**
+ * port_bytes() - bytes the guest sent through the doorbell so far
+ * @p: the channel, or NULL
+ *
+ * Return: the count, those dropped after a flood included.
+ */
+uint64_t port_bytes(const struct port_chan *p)
+{
+	return p ? p->bytes : 0;
+}
+
+/**
+ * port_flooded() - whether the guest sent more than PORT_MAX_BYTES
+ * @p: the channel, or NULL
+ *
+ * Return: true once the channel cut the guest off.
+ */
+bool port_flooded(const struct port_chan *p)
+{
+	return p && p->flooded;
+}
+
+/**
+ * port_close() - close the sockets and free the channel
+ * @p: the channel, or NULL
+ */
 void port_close(struct port_chan *p)
 {
+	if (!p)
+		return;
 	if (p->listen_fd >= 0)
 		close(p->listen_fd);
 	if (p->fd >= 0)
 		close(p->fd);
-	p->listen_fd = p->fd = -1;
+	free(p);
 }

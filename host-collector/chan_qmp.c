@@ -1,46 +1,150 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * hypertrace-collector: QEMU's machine protocol (QMP), for the events that
- * say how the VM ended (SHUTDOWN, RESET, STOP, GUEST_PANICKED) and to stop
- * it.  Messages are one JSON object per line; jansson parses them.
+ * say how the VM ended (SHUTDOWN, RESET, STOP, GUEST_PANICKED), the vCPU
+ * threads, and to stop it.  Messages are one JSON object per line; jansson
+ * parses them.  The channel owns its descriptors: only qmp_read() and
+ * qmp_close() close them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "collector.h"
 
-/* qmp_listen() - listen on @path for QEMU's -mon chardev; 0 or -errno */
-int qmp_listen(struct qmp_chan *q, const char *path)
+#define QMP_MAX_TIDS	256	/* vCPU threads kept from query-cpus-fast */
+
+/**
+ * struct qmp_chan - one QMP connection
+ * @listen_fd:  listening socket (run), -1 once connected or when attaching
+ * @fd:         the connection, -1 before it and after QEMU closed it
+ * @ready:      capabilities negotiated
+ * @cpus_asked: query-cpus-fast sent, reply not yet seen
+ * @ntids:      vCPU threads found (0 until QEMU answered)
+ * @tids:       their thread ids, for the hypercall channel
+ * @buf:        bytes of a line not yet complete
+ * @have:       how many
+ */
+struct qmp_chan {
+	int listen_fd;
+	int fd;
+	bool ready;
+	bool cpus_asked;
+	unsigned int ntids;
+	pid_t tids[QMP_MAX_TIDS];
+	char buf[65536];
+	size_t have;
+};
+
+/* qmp_new() - a channel with no descriptor; NULL when out of memory */
+static struct qmp_chan *qmp_new(void)
 {
-	memset(q, 0, sizeof(*q));
-	q->fd = -1;
+	struct qmp_chan *q = calloc(1, sizeof(*q));
+
+	if (q)
+		q->listen_fd = q->fd = -1;
+	return q;
+}
+
+/**
+ * qmp_listen() - listen on @path for QEMU's -mon chardev (run)
+ * @out:  the new channel
+ * @path: the socket's path
+ *
+ * Return: 0 or -errno.
+ */
+int qmp_listen(struct qmp_chan **out, const char *path)
+{
+	struct qmp_chan *q = qmp_new();
+
+	if (!q)
+		return -ENOMEM;
 	q->listen_fd = unix_listen(path);
-	return q->listen_fd < 0 ? q->listen_fd : 0;
-}
+	if (q->listen_fd < 0) {
+		int err = q->listen_fd;
 
-/* qmp_accept() - take QEMU's connection; 0, or -EAGAIN if none yet */
-int qmp_accept(struct qmp_chan *q)
-{
-	return unix_accept_once(&q->listen_fd, &q->fd);
-}
-
-/* qmp_connect() - connect to a running QEMU's QMP socket (attach) */
-int qmp_connect(struct qmp_chan *q, const char *path)
-{
-	memset(q, 0, sizeof(*q));
-	q->listen_fd = -1;
-	q->fd = unix_connect(path);
-	if (q->fd < 0)
-		return q->fd;
-	if (fcntl(q->fd, F_SETFL, O_NONBLOCK) < 0)
-		return -errno;
+		free(q);
+		return err;
+	}
+	*out = q;
 	return 0;
+}
+
+/**
+ * qmp_connect() - connect to a running QEMU's QMP socket (attach)
+ * @out:  the new channel
+ * @path: the socket's path
+ *
+ * Return: 0 or -errno.
+ */
+int qmp_connect(struct qmp_chan **out, const char *path)
+{
+	struct qmp_chan *q = qmp_new();
+	int err;
+
+	if (!q)
+		return -ENOMEM;
+	q->fd = unix_connect(path);
+	if (q->fd < 0) {
+		err = q->fd;
+		goto out_free;
+	}
+	if (fcntl(q->fd, F_SETFL, O_NONBLOCK) < 0) {
+		err = -errno;
+		close(q->fd);
+		goto out_free;
+	}
+	*out = q;
+	return 0;
+
+out_free:
+	free(q);
+	return err;
+}
+
+/**
+ * qmp_fd() - the descriptor to poll(2) for POLLIN
+ * @q: the channel, or NULL
+ *
+ * Return: the connection, the listening socket before QEMU connected, or
+ * -1.  The channel keeps it: do not close it.
+ */
+int qmp_fd(const struct qmp_chan *q)
+{
+	if (!q)
+		return -1;
+	return q->fd >= 0 ? q->fd : q->listen_fd;
+}
+
+/**
+ * qmp_connected() - whether the connection is open
+ * @q: the channel, or NULL
+ *
+ * Return: false before QEMU connected and after it closed QMP.
+ */
+bool qmp_connected(const struct qmp_chan *q)
+{
+	return q && q->fd >= 0;
+}
+
+/**
+ * qmp_vcpu_tids() - the vCPU threads QEMU named
+ * @q:    the channel, or NULL
+ * @tids: set to the array (valid until qmp_close())
+ *
+ * Return: how many; 0 until QEMU answered query-cpus-fast.
+ */
+unsigned int qmp_vcpu_tids(const struct qmp_chan *q, const pid_t **tids)
+{
+	if (!q)
+		return 0;
+	*tids = q->tids;
+	return q->ntids;
 }
 
 /* qmp_send() - write a whole line; 0 or -errno */
@@ -60,12 +164,18 @@ static int qmp_send(struct qmp_chan *q, const char *line)
 	return 0;
 }
 
-/* qmp_command() - send {"execute": @cmd}; 0 or -errno */
+/**
+ * qmp_command() - send {"execute": @cmd}
+ * @q:   the channel, or NULL
+ * @cmd: a QMP command without arguments ("quit", "stop")
+ *
+ * Return: 0, -ENOTCONN before the capabilities were negotiated, or -errno.
+ */
 int qmp_command(struct qmp_chan *q, const char *cmd)
 {
 	char line[128];
 
-	if (q->fd < 0 || !q->ready)
+	if (!q || q->fd < 0 || !q->ready)
 		return -ENOTCONN;
 	snprintf(line, sizeof(line), "{\"execute\": \"%s\"}\n", cmd);
 	return qmp_send(q, line);
@@ -99,7 +209,7 @@ static int qmp_line(struct qmp_chan *q, const char *line, qmp_event_fn fn,
 		json_array_foreach(cpus, i, cpu) {
 			json_t *tid = json_object_get(cpu, "thread-id");
 
-			if (json_is_integer(tid) && q->ntids < sizeof(q->tids) / sizeof(q->tids[0]))
+			if (json_is_integer(tid) && q->ntids < QMP_MAX_TIDS)
 				q->tids[q->ntids++] = (pid_t)json_integer_value(tid);
 		}
 	} else {
@@ -111,9 +221,16 @@ static int qmp_line(struct qmp_chan *q, const char *line, qmp_event_fn fn,
 	return err;
 }
 
-/*
- * qmp_read() - read what QEMU sent, handle every complete line; 0,
- * -ECONNRESET when QEMU closed the socket, or -errno
+/**
+ * qmp_read() - take QEMU's connection if it came, read what it sent and
+ * handle every complete line
+ * @q:   the channel, or NULL
+ * @fn:  called for each event
+ * @ctx: passed to @fn
+ *
+ * When QEMU closed the socket, the channel closes its end.
+ *
+ * Return: 0, -ECONNRESET once when QEMU closed the socket, or -errno.
  */
 int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx)
 {
@@ -121,6 +238,10 @@ int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx)
 	ssize_t n;
 	int err;
 
+	if (!q)
+		return 0;
+	if (q->fd < 0 && q->listen_fd >= 0)
+		unix_accept_once(&q->listen_fd, &q->fd);
 	if (q->fd < 0)
 		return 0;
 	for (;;) {
@@ -131,8 +252,11 @@ int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
-		if (n == 0)
+		if (n == 0) {
+			close(q->fd);
+			q->fd = -1;
 			return -ECONNRESET;
+		}
 		q->have += n;
 		q->buf[q->have] = '\0';
 		while ((nl = strchr(q->buf, '\n')) != NULL) {
@@ -146,12 +270,17 @@ int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx)
 	}
 }
 
-/* qmp_close() - close both sockets */
+/**
+ * qmp_close() - close the sockets and free the channel
+ * @q: the channel, or NULL
+ */
 void qmp_close(struct qmp_chan *q)
 {
+	if (!q)
+		return;
 	if (q->listen_fd >= 0)
 		close(q->listen_fd);
 	if (q->fd >= 0)
 		close(q->fd);
-	q->listen_fd = q->fd = -1;
+	free(q);
 }

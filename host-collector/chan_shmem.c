@@ -77,15 +77,18 @@ int shmem_scan(struct shmem_chan *m)
 	return err;
 }
 
-/* shmem_close() - unmap guest RAM */
+/*
+ * shmem_close() - unmap guest RAM and close its file; a zeroed or closed
+ * channel has nothing to undo (the file is open exactly while it is mapped)
+ */
 void shmem_close(struct shmem_chan *m)
 {
 	if (m->found)
 		htr_area_close(&m->area);
-	if (m->map)
+	if (m->map) {
 		munmap(m->map, m->size);
-	if (m->fd >= 0)
 		close(m->fd);
+	}
 	m->map = NULL;
 	m->fd = -1;
 	m->found = false;

@@ -10,56 +10,39 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "boot.h"
 #include "htrace.h"
 #include "tracefile.h"
 
-/* Exit status of `hypertrace-collector run` (see --help). */
-enum coll_exit {
-	COLL_EXIT_BOOTED = 0,	/* boot completed (and the guest stopped) */
-	COLL_EXIT_ERROR = 1,	/* the collector itself failed */
-	COLL_EXIT_USAGE = 2,	/* bad option or argument */
-	COLL_EXIT_PANIC = 3,	/* the guest panicked (or oopsed fatally) */
-	COLL_EXIT_HANG = 4,	/* no guest progress for --hang-timeout */
-	COLL_EXIT_CRASH = 5,	/* QEMU died, the guest reset, or it ended
-				 * without finishing its boot */
-};
+struct ring_seen;
 
 /**
  * struct boot_state - what the collector knows of the boot so far
- * @records:      guest records received, all channels
+ * @b:             libhtrace's account of the boot, event by event
+ * @records:       guest records received, all channels, each counted once
+ * @copies:        doorbell copies of ring records (not in @records)
  * @last_progress: CLOCK_MONOTONIC ns of the last new record
- * @level:        boot level now running (enum ht_level), -1 before any
- * @phase:        last phase begun (enum ht_phase), 0 before any
- * @initcall:     address of the initcall running now, 0 if none
- * @initcalls:    initcalls finished
- * @kernel_started: the decompressor finished, or the kernel proper spoke
- * @booted:       BOOT_DONE seen
- * @machine_call: MACHINE_CALL seen (the guest is shutting down on purpose)
- * @panicked:     PANIC seen
- * @oopsed:       OOPS seen
- * @panic_msg:    the panic (or oops) message
- * @panic_initcall: the initcall the panic named
- * @area_gpa:     guest-physical address ANNOUNCE gave, 0 before
- * @dec_ring:     decoder of ring (and early buffer) records
- * @dec_port:     decoder of doorbell records (no sequence checks)
+ * @decomp_done:   DECOMP_END seen (the KVM probe counts it as the kernel
+ *                 proper starting: its own records may travel by hypercall)
+ * @dec_ring:      decoder of ring (and early buffer) records
+ * @dec_port:      decoder of doorbell records (no sequence checks)
+ * @db_keys:       (cpu, seq) of doorbell records whose ring copy has not
+ *                 come (an open-addressing set, bounded)
+ * @ndb_keys:      keys in it
+ * @rings:         per CPU (HT_MAX_RINGS): the sequence numbers its ring
+ *                 carried
  */
 struct boot_state {
+	struct htr_boot b;
 	uint64_t records;
+	uint64_t copies;
 	uint64_t last_progress;
-	int level;
-	unsigned int phase;
-	uint64_t initcall;
-	uint64_t initcalls;
-	bool kernel_started;
-	bool booted;
-	bool machine_call;
-	bool panicked;
-	bool oopsed;
-	char panic_msg[HT_STR_MAX + 1];
-	uint64_t panic_initcall;
-	uint64_t area_gpa;
+	bool decomp_done;
 	struct htr_decoder dec_ring;
 	struct htr_decoder dec_port;
+	uint64_t *db_keys;
+	unsigned int ndb_keys;
+	struct ring_seen *rings;
 };
 
 int boot_state_init(struct boot_state *s);
@@ -67,31 +50,22 @@ void boot_state_free(struct boot_state *s);
 void boot_state_feed(struct boot_state *s, const struct ht_record *rec,
 		     unsigned int n, bool doorbell, uint64_t now);
 
-/**
- * struct port_chan - the I/O port doorbell: QEMU's isa-debugcon connects
- * to our unix socket and streams the bytes the guest writes
- * @listen_fd: listening socket, -1 once QEMU connected
- * @fd:        the connection, -1 before
- * @buf:       bytes not yet forming a whole record
- * @have:      how many
- * @bytes:     bytes received in all
- * @flooded:   the guest sent more than the limit; further bytes dropped
+/*
+ * The I/O port doorbell (chan_port.c): QEMU's isa-debugcon streams the
+ * bytes the guest writes through a unix socket.  Opaque; the channel owns
+ * its descriptors.
  */
-struct port_chan {
-	int listen_fd;
-	int fd;
-	unsigned char buf[HT_RECORD_SIZE];
-	unsigned int have;
-	uint64_t bytes;
-	bool flooded;
-};
+struct port_chan;
 
 /* Bytes a guest may send through the doorbell before it is cut off. */
 #define PORT_MAX_BYTES	(64ULL << 20)
 
-int port_listen(struct port_chan *p, const char *path);
-int port_accept(struct port_chan *p);
+int port_listen(struct port_chan **out, const char *path);
+int port_connect(struct port_chan **out, const char *path);
+int port_fd(const struct port_chan *p);
 long port_read(struct port_chan *p, struct ht_record *out, unsigned int max);
+uint64_t port_bytes(const struct port_chan *p);
+bool port_flooded(const struct port_chan *p);
 void port_close(struct port_chan *p);
 
 /**
@@ -117,39 +91,25 @@ int shmem_locate(struct shmem_chan *m, uint64_t gpa);
 int shmem_scan(struct shmem_chan *m);
 void shmem_close(struct shmem_chan *m);
 
-/**
- * struct qmp_chan - QEMU's monitor (QMP), for events and control
- * @listen_fd: listening socket (run), -1 once connected or when attaching
- * @fd:        the connection, -1 before
- * @ready:     capabilities negotiated
- * @buf:       bytes of a line not yet complete
- * @have:      how many
- * @cpus_asked: query-cpus-fast sent, reply not yet seen
- * @ntids:     vCPU threads found (0 until QEMU answered)
- * @tids:      their thread ids, for the hypercall channel
+/*
+ * QEMU's monitor (chan_qmp.c), for events, the vCPU threads and control.
+ * Opaque; the channel owns its descriptors.
  */
-struct qmp_chan {
-	int listen_fd;
-	int fd;
-	bool ready;
-	bool cpus_asked;
-	unsigned int ntids;
-	pid_t tids[256];
-	char buf[65536];
-	size_t have;
-};
+struct qmp_chan;
 
 /* Called for each QMP event: name and the whole message as JSON text. */
 typedef void (*qmp_event_fn)(void *ctx, const char *event, const char *json);
 
-int qmp_listen(struct qmp_chan *q, const char *path);
-int qmp_accept(struct qmp_chan *q);
-int qmp_connect(struct qmp_chan *q, const char *path);
+int qmp_listen(struct qmp_chan **out, const char *path);
+int qmp_connect(struct qmp_chan **out, const char *path);
+int qmp_fd(const struct qmp_chan *q);
+bool qmp_connected(const struct qmp_chan *q);
 int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx);
 int qmp_command(struct qmp_chan *q, const char *cmd);
+unsigned int qmp_vcpu_tids(const struct qmp_chan *q, const pid_t **tids);
 void qmp_close(struct qmp_chan *q);
 
-/* run.c */
+/* run.c, attach.c */
 int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 
@@ -159,6 +119,7 @@ uint64_t realtime_ns(void);
 int unix_listen(const char *path);
 int unix_connect(const char *path);
 int unix_accept_once(int *listen_fd, int *fd);
+bool unix_path_fits(const char *path);
 void coll_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _HT_COLLECTOR_H */

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return COLL_EXIT_USAGE;
+		return HTR_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
@@ -42,5 +42,5 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "attach"))
 		return cmd_attach(argc - 1, argv + 1);
 	coll_err("'%s' is not a command; see 'hypertrace-collector --help'\n", argv[1]);
-	return COLL_EXIT_USAGE;
+	return HTR_EXIT_USAGE;
 }

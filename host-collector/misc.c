@@ -42,6 +42,14 @@ static int unix_addr(struct sockaddr_un *sa, const char *path)
 	return 0;
 }
 
+/* unix_path_fits() - whether @path fits a unix socket address */
+bool unix_path_fits(const char *path)
+{
+	struct sockaddr_un sa;
+
+	return strlen(path) < sizeof(sa.sun_path);
+}
+
 /* unix_listen() - a listening unix stream socket at @path; fd or -errno */
 int unix_listen(const char *path)
 {

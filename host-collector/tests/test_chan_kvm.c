@@ -687,9 +687,9 @@ int main(void)
 
 	ret = kvm_chan_open(&g.chan, PROBE_SYSTEM, PROBE_EVENT, g.vcpu_tid, NVCPU,
 			    err, sizeof(err));
-	if (ret)
-		bail("kvm_chan_open: %s (%s)", err, strerror(-ret));
-	ok(1, "channel opened on " PROBE_SYSTEM "/" PROBE_EVENT);
+	if (!ok(ret == 0 && g.chan && kvm_chan_fd(g.chan) >= 0,
+		"channel opened on " PROBE_SYSTEM "/" PROBE_EVENT ", with a pollable descriptor"))
+		bail("kvm_chan_open: %s (%s)", ret ? err : "no descriptor", strerror(-ret));
 	ok(access(g.inst, F_OK) == 0, "private instance hypertrace-<pid> exists");
 	ok(!read_small(inst_file("tracing_on"), buf, sizeof(buf)) &&
 	   buf[0] == '1', "tracing_on is 1 in the instance");

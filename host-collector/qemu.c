@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * hypertrace-collector: QEMU itself.  Its command line gets what the trace
+ * needs (guest RAM in a shared file, the doorbell, QMP, pvpanic); it is
+ * launched, reaped and stopped here; and under --accel auto|kvm the KVM
+ * probe decides whether KVM really runs the guest or the boot starts
+ * again under TCG.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chan_kvm.h"
+#include "record.h"
+
+#define EXTRA_ARGS	24	/* words build_argv() adds, at most */
+
+/**
+ * qemu_has_arg() - whether QEMU's command line already has an option
+ * @o:   the options, with QEMU's command line
+ * @opt: the option, e.g. "-accel"
+ *
+ * Return: true if one of QEMU's words (after its name) is @opt.
+ */
+bool qemu_has_arg(const struct run_opts *o, const char *opt)
+{
+	int i;
+
+	for (i = 1; i < o->qemu_argc; i++)
+		if (!strcmp(o->qemu_argv[i], opt))
+			return true;
+	return false;
+}
+
+/**
+ * qemu_mem_mb() - the guest's RAM size from -m (QEMU's default 128 MiB)
+ * @o: the options, with QEMU's command line
+ *
+ * Return: MiB, or 0 when -m cannot be read (then the user is told to
+ * write -m SIZE).
+ */
+unsigned long qemu_mem_mb(const struct run_opts *o)
+{
+	unsigned long long v = 128;
+	const char *s = NULL;
+	char *end;
+	int i;
+
+	for (i = 1; i + 1 < o->qemu_argc; i++)
+		if (!strcmp(o->qemu_argv[i], "-m"))
+			s = o->qemu_argv[i + 1];
+	if (!s)
+		return v;
+	if (!strncmp(s, "size=", 5))
+		s += 5;
+	v = strtoull(s, &end, 10);
+	if (end == s)
+		return 0;
+	if (*end == 'G' || *end == 'g')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		end++;
+	if (*end && *end != ',')
+		return 0;
+	return v;
+}
+
+/* free_argv() - undo build_argv() */
+static void free_argv(char **av)
+{
+	char **p;
+
+	for (p = av; p && *p; p++)
+		free(*p);
+	free(av);
+}
+
+/* build_argv() - QEMU's command line plus what the trace needs; NULL if no memory */
+static char **build_argv(struct run *r, const char *accel)
+{
+	const struct run_opts *o = r->o;
+	char **av = calloc(o->qemu_argc + EXTRA_ARGS + 1, sizeof(*av));
+	char buf[PATH_MAX + 128];
+	int n = 0, i;
+
+	if (!av)
+		return NULL;
+	for (i = 0; i < o->qemu_argc; i++)
+		av[n++] = strdup(o->qemu_argv[i]);
+	if (accel) {
+		av[n++] = strdup("-accel");
+		av[n++] = strdup(accel);
+	}
+	snprintf(buf, sizeof(buf),
+		 "memory-backend-file,id=ht-ram,size=%luM,mem-path=%s,share=on",
+		 r->mem_mb, r->ram);
+	av[n++] = strdup("-object");
+	av[n++] = strdup(buf);
+	av[n++] = strdup("-machine");
+	av[n++] = strdup("memory-backend=ht-ram");
+	snprintf(buf, sizeof(buf), "socket,id=ht-db,path=%s", r->db_path);
+	av[n++] = strdup("-chardev");
+	av[n++] = strdup(buf);
+	snprintf(buf, sizeof(buf), "isa-debugcon,iobase=%#x,chardev=ht-db", HT_PORT);
+	av[n++] = strdup("-device");
+	av[n++] = strdup(buf);
+	snprintf(buf, sizeof(buf), "socket,id=ht-qmp,path=%s", r->qmp_path);
+	av[n++] = strdup("-chardev");
+	av[n++] = strdup(buf);
+	av[n++] = strdup("-mon");
+	av[n++] = strdup("chardev=ht-qmp,mode=control");
+	if (!qemu_has_arg(o, "-action")) {
+		/* keep the evidence: a panicked guest stays put until we stop it */
+		av[n++] = strdup("-action");
+		av[n++] = strdup("panic=pause");
+	}
+	av[n++] = strdup("-device");
+	av[n++] = strdup("pvpanic");
+	for (i = 0; i < n; i++) {
+		if (!av[i]) {
+			while (++i < n)
+				free(av[i]);
+			free_argv(av);
+			return NULL;
+		}
+	}
+	return av;
+}
+
+/* exec_qemu() - in the child: stdin from /dev/null, private files, exec */
+static void __attribute__((noreturn)) exec_qemu(char **av)
+{
+	int null = open("/dev/null", O_RDONLY);
+
+	if (null >= 0)
+		dup2(null, STDIN_FILENO);
+	umask(077);
+	execvp(av[0], av);
+	fprintf(stderr, "hypertrace-collector: cannot run %s: %s\n", av[0],
+		strerror(errno));
+	_exit(127);
+}
+
+/* launch() - open the doorbell and QMP, start QEMU with @accel (NULL: the user's own); 0 or -errno */
+static int launch(struct run *r, const char *accel)
+{
+	char **av;
+	int err;
+
+	unlink(r->ram);
+	unlink(r->db_path);
+	unlink(r->qmp_path);
+	err = port_listen(&r->port, r->db_path);
+	if (err)
+		return err;
+	err = qmp_listen(&r->qmp, r->qmp_path);
+	if (err)
+		goto out_close_port;
+	av = build_argv(r, accel);
+	if (!av) {
+		err = -ENOMEM;
+		goto out_close_qmp;
+	}
+	r->launch_ns = now_ns();
+	r->qemu = fork();
+	if (r->qemu < 0) {
+		err = -errno;
+		r->qemu = 0;
+		goto out_free_argv;
+	}
+	if (r->qemu == 0)
+		exec_qemu(av);
+	r->pidfd = (int)syscall(SYS_pidfd_open, r->qemu, 0);
+	r->accel = accel ? accel : "as given";
+	free_argv(av);
+	return 0;
+
+out_free_argv:
+	free_argv(av);
+out_close_qmp:
+	qmp_close(r->qmp);
+	r->qmp = NULL;
+out_close_port:
+	port_close(r->port);
+	r->port = NULL;
+	return err;
+}
+
+/* gone() - QEMU has been reaped (or killed and waited for): forget it */
+static void gone(struct run *r, int status)
+{
+	r->qemu_status = status;
+	r->qemu = 0;
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
+}
+
+/**
+ * qemu_reap() - collect QEMU's exit status if it has ended
+ * @r: the recording
+ *
+ * Under attach QEMU is not our child: it is gone when its pid is, or when
+ * QMP closed.
+ *
+ * Return: true if QEMU is gone.
+ */
+bool qemu_reap(struct run *r)
+{
+	int status;
+
+	if (r->attach) {
+		if (r->qemu > 0 && kill(r->qemu, 0) < 0 && errno == ESRCH)
+			r->qemu = 0;
+		return !r->qemu || !qmp_connected(r->qmp);
+	}
+	if (!r->qemu)
+		return true;
+	if (waitpid(r->qemu, &status, WNOHANG) != r->qemu)
+		return false;
+	gone(r, status);
+	return true;
+}
+
+/**
+ * qemu_stop() - ask QEMU to quit, then insist; under attach, pause it
+ * (QMP stop) to keep the evidence, and leave it be
+ * @r: the recording
+ */
+void qemu_stop(struct run *r)
+{
+	int i, status;
+
+	if (r->attach) {
+		qmp_command(r->qmp, "stop");
+		r->qemu = 0;
+		return;
+	}
+	if (!r->qemu)
+		return;
+	qmp_command(r->qmp, "quit");
+	for (i = 0; i < 50 && !qemu_reap(r); i++)
+		usleep(20000);
+	if (r->qemu) {
+		kill(r->qemu, SIGKILL);
+		waitpid(r->qemu, &status, 0);
+		gone(r, status);
+	}
+}
+
+/* kvm_usable() - /dev/kvm exists and opens; the real test is the probe */
+static bool kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
+ * kvm_probe() - launch under KVM and wait --kvm-probe seconds for the
+ * kernel proper; 1 if it came (the held records are written), 0 if the
+ * boot must start again (@heard: whether any record came at all), or
+ * -errno if QEMU could not be launched
+ */
+static int kvm_probe(struct run *r, bool *heard)
+{
+	int err;
+
+	r->probing = true;
+	err = launch(r, "kvm");
+	if (err) {
+		r->probing = false;
+		return err;
+	}
+	if (record_probe(r, now_ns() + (uint64_t)(r->o->kvm_probe_s * 1e9))) {
+		record_release_held(r);
+		return 1;
+	}
+	/* start again from nothing: new RAM file, new channels */
+	*heard = r->st.records > 0;
+	qemu_stop(r);
+	return record_restart(r) ? -ENOMEM : 0;
+}
+
+/* say_launch_error() - why QEMU could not be launched */
+static void say_launch_error(const struct run *r, int err)
+{
+	if (err == -ENAMETOOLONG)
+		coll_err("cannot launch QEMU: the socket path %s is too long; "
+			 "give a shorter --dir\n", r->qmp_path);
+	else
+		coll_err("cannot launch QEMU: %s\n", strerror(-err));
+}
+
+/**
+ * qemu_start() - launch QEMU, under KVM if it really runs the guest
+ * @r: the recording (private directory and paths set up)
+ *
+ * With --accel auto and an openable /dev/kvm, or --accel kvm, the KVM
+ * probe runs first; auto falls back to TCG and says why, kvm fails.  A
+ * QEMU command line that chooses its accelerator is left alone.
+ *
+ * Return: 0, or an exit status after saying what went wrong.
+ */
+int qemu_start(struct run *r)
+{
+	bool try_kvm = r->o->accel == ACCEL_KVM ||
+		       (r->o->accel == ACCEL_AUTO && kvm_usable());
+	int err;
+
+	if (qemu_has_arg(r->o, "-accel") || qemu_has_arg(r->o, "-enable-kvm")) {
+		err = launch(r, NULL);
+		goto out_launched;
+	}
+	if (try_kvm) {
+		bool heard = false;
+
+		err = kvm_probe(r, &heard);
+		if (err)
+			goto out_launched;
+		if (r->o->accel == ACCEL_KVM) {
+			coll_err("the guest did not reach its kernel proper under KVM within %.0f s\n",
+				 r->o->kvm_probe_s);
+			return HTR_EXIT_ERROR;
+		}
+		if (!r->o->quiet)
+			fprintf(stderr, "hypertrace-collector: under KVM the guest did not "
+				"reach its kernel proper within %.0f s (%s; this host's KVM "
+				"cannot run it); using TCG\n", r->o->kvm_probe_s,
+				heard ? "it stopped after the setup code or the "
+				"decompressor" : "not a single record");
+	}
+	err = launch(r, "tcg");
+out_launched:
+	if (err < 0) {
+		say_launch_error(r, err);
+		return HTR_EXIT_ERROR;
+	}
+	if (!r->o->quiet)
+		fprintf(stderr, "hypertrace-collector: QEMU running (%s), RAM in %s\n",
+			r->accel, r->dir);
+	return 0;
+}
