@@ -152,9 +152,9 @@ void opts_usage(enum coll_cmd cmd, FILE *f)
 			print_opt(f, &opt_defs[i]);
 	fputs("\nExit status: 0 boot completed; 1 collector error; 2 usage error; 3 guest\n"
 	      "panic; 4 guest hang; 5 guest crash (QEMU died, the guest reset, or it\n"
-	      "stopped before its boot finished); 6 the kernel reported nothing after\n"
-	      "the setup code (booted with hypertrace=off, or a kernel without the\n"
-	      "Hypertrace series).\n", f);
+	      "stopped before its boot finished); 6 the kernel's tracing never came up\n"
+	      "(booted with hypertrace=off, or a kernel without the Hypertrace\n"
+	      "series).\n", f);
 }
 
 /* parse_seconds() - a non-negative number of seconds; 0 or -1 */

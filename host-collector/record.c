@@ -443,38 +443,19 @@ bool record_probe(struct run *r, uint64_t deadline_ns)
 }
 
 /*
- * tracing_off() - whether the kernel ran with tracing off: it ended on its
- * own and cleanly (QEMU exited 0, no reset, no watchdog), yet nothing from
- * the kernel proper came through any channel
- */
-static bool tracing_off(const struct run *r)
-{
-	return !r->st.b.kernel_started && !r->reset && !r->hang && !r->timed_out &&
-	       WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status) == 0;
-}
-
-/*
- * recover_early() - a guest that died before its rings: its early buffer.
- * A kernel booted with hypertrace=off writes its first few events there
- * too, before it reads its command line, and never reports them: those
- * are left out (a host event says how many), so that the trace and the
- * verdict say what the kernel reported: nothing.
+ * recover_early() - a guest that died before its rings: its early buffer
+ * (a kernel booted with hypertrace=off leaves its first few events there
+ * too, written before it read its command line; htr_boot_verdict() calls
+ * such a boot silent, as the rings never came up)
  */
 static void recover_early(struct run *r)
 {
 	struct htr_early e;
-	json_t *o;
 
 	if (r->shm.found || !r->shm.map || htr_early_find(&e, r->shm.map, r->shm.size))
 		return;
 	if (e.state != HT_EARLY_ACTIVE || !e.count)
 		return;
-	if (tracing_off(r)) {
-		o = json_object();
-		json_object_set_new(o, "records", json_integer(e.count));
-		host_event(r, "early_buffer_unreported", o);
-		return;
-	}
 	htf_append(&r->w, HTF_RECORDS, HTF_SRC_EARLY, now_ns(), e.rec,
 		   e.count * HT_RECORD_SIZE);
 	boot_state_feed(&r->st, e.rec, e.count, false, now_ns());
@@ -494,6 +475,7 @@ static void loss_rings(struct run *r, json_t *o)
 			json_object_set_new(ring, "lost", json_integer((json_int_t)g->lost));
 			json_object_set_new(ring, "drained", json_integer((json_int_t)g->drained));
 			json_object_set_new(ring, "protocol_errors", json_integer((json_int_t)g->errors));
+			json_object_set_new(ring, "skipped", json_integer((json_int_t)g->skipped));
 			json_array_append_new(rings, ring);
 		}
 		json_object_set_new(o, "orphans",

@@ -123,9 +123,7 @@ enum htr_verdict record_verdict(struct run *r, char *why, size_t len)
 			 ", guest shut down" : "");
 		break;
 	case HTR_VERDICT_SILENT:
-		snprintf(why, len, "the kernel reported nothing after the setup code: "
-			 "booted with hypertrace=off, or a kernel without the "
-			 "Hypertrace series");
+		snprintf(why, len, "%s", htr_verdict_why(v));
 		if (status)
 			snprintf(why + strlen(why), len - strlen(why),
 				 " (QEMU exit status %d)", status);

@@ -158,6 +158,10 @@ void htr_boot_feed(struct htr_boot *b, const struct htr_boot_ev *e)
 	if (e->type != HT_EV_SETUP_ENTRY && e->type != HT_EV_DECOMP_BEGIN &&
 	    e->type != HT_EV_DECOMP_END)
 		b->kernel_started = true;
+	if (e->type >= HT_EV_LEVEL_BEGIN || e->type == HT_EV_ANNOUNCE ||
+	    e->type == HT_EV_EARLY_MOVED || e->type == HT_EV_RUN_INIT ||
+	    e->type == HT_EV_USER_MARKER || e->type == HT_EV_BOOT_DONE)
+		b->traced = true;
 	switch (e->type) {
 	case HT_EV_ANNOUNCE:
 		b->area_gpa = e->a0;
@@ -220,8 +224,9 @@ unsigned int htr_boot_phase(const struct htr_boot *b)
  * @host: what the host saw (the watchdog, a reset, the end of the recording)
  *
  * A panic decides it, then a hang, then an oops; a boot that finished is
- * booted; otherwise a reset or an early end is a crash, a kernel that never
- * reported in is silent, and a recording that just stopped is incomplete.
+ * booted; otherwise a reset is a crash, a recording that just stopped is
+ * incomplete, a kernel whose tracing never came up is silent, and any
+ * other early end is a crash.
  *
  * Return: the verdict.
  */
@@ -240,7 +245,7 @@ enum htr_verdict htr_boot_verdict(const struct htr_boot *b,
 		return HTR_VERDICT_CRASH;
 	if (!host->ended)
 		return HTR_VERDICT_INCOMPLETE;
-	if (!b->kernel_started)
+	if (!b->traced)
 		return HTR_VERDICT_SILENT;
 	return HTR_VERDICT_CRASH;
 }
@@ -293,4 +298,23 @@ bool htr_verdict_failed(enum htr_verdict v)
 int htr_verdict_exit(enum htr_verdict v)
 {
 	return (unsigned int)v < HTR_VERDICT_NR ? verdict_exit[v] : HTR_EXIT_ERROR;
+}
+
+/**
+ * htr_verdict_why() - what a verdict that has no guest message means
+ * @v: a verdict
+ *
+ * Return: a sentence for a silent or incomplete boot, else NULL.
+ */
+const char *htr_verdict_why(enum htr_verdict v)
+{
+	switch (v) {
+	case HTR_VERDICT_SILENT:
+		return "the kernel's tracing never came up (nothing beyond its early boot): "
+		       "booted with hypertrace=off, or a kernel without the Hypertrace series";
+	case HTR_VERDICT_INCOMPLETE:
+		return "the recording stopped before the boot finished";
+	default:
+		return NULL;
+	}
 }

@@ -28,8 +28,8 @@ enum htr_verdict {
 	HTR_VERDICT_OOPS,		/* an oops (or BUG) and the boot never finished */
 	HTR_VERDICT_HANG,		/* no progress for the hang timeout */
 	HTR_VERDICT_CRASH,		/* QEMU died or the guest reset mid-boot */
-	HTR_VERDICT_SILENT,		/* nothing after the setup code: tracing
-					 * off, or no Hypertrace series */
+	HTR_VERDICT_SILENT,		/* the kernel's tracing never came up:
+					 * hypertrace=off, or no Hypertrace series */
 	HTR_VERDICT_INCOMPLETE,		/* the recording stopped (the collector
 					 * was killed) before the boot finished */
 	HTR_VERDICT_NR,
@@ -54,6 +54,10 @@ enum htr_exit {
  * struct htr_boot - what the events so far say about the boot
  * @events:         events fed in
  * @kernel_started: an event from past the setup code and decompressor
+ * @traced:         the kernel's tracing came up: its rings were announced,
+ *                  or it reported a boot level, an initcall or later events
+ *                  (a kernel booted with hypertrace=off writes only a few
+ *                  early-buffer events, before it reads its command line)
  * @level:          boot level running now (enum ht_level), -1 before any
  * @initcall:       address of the initcall running now, 0 if none
  * @initcalls:      initcalls that finished
@@ -75,6 +79,7 @@ enum htr_exit {
 struct htr_boot {
 	uint64_t events;
 	bool kernel_started;
+	bool traced;
 	int level;
 	uint64_t initcall;
 	uint64_t initcalls;
@@ -138,6 +143,7 @@ const char *htr_verdict_name(enum htr_verdict v);
 enum htr_verdict htr_verdict_parse(const char *name);
 bool htr_verdict_failed(enum htr_verdict v);
 int htr_verdict_exit(enum htr_verdict v);
+const char *htr_verdict_why(enum htr_verdict v);
 
 const char *htr_level_name(int level);
 const char *htr_phase_name(uint64_t id);

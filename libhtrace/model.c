@@ -303,12 +303,11 @@ static void fail_message(struct boot_model *m, const char *reason)
 
 	switch (m->verdict) {
 	case HTR_VERDICT_SILENT:
-		msg = "the kernel reported nothing after the setup code: booted with "
-		      "hypertrace=off, or a kernel without the Hypertrace series";
+		msg = htr_verdict_why(m->verdict);
 		break;
 	case HTR_VERDICT_INCOMPLETE:
-		msg = "the recording ended before the boot finished (the collector was "
-		      "stopped or killed)";
+		msg = reason ? reason : "the recording ended before the boot finished "
+		      "(the trace has no end: its collector was stopped or killed)";
 		break;
 	default:
 		msg = reason ? reason : "the recording ended before the boot finished";

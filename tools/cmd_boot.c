@@ -42,8 +42,8 @@ static void boot_usage(FILE *f)
 		"  -q, --quiet             no progress\n"
 		"  -h, --help              this text\n\n"
 		"Exit status: the collector's: 0 boot completed; 1 error; 2 usage; 3 guest\n"
-		"panic (or fatal oops); 4 guest hang; 5 guest crash; 6 the kernel reported\n"
-		"nothing (hypertrace=off, or no Hypertrace series).  The report is written\n"
+		"panic (or fatal oops); 4 guest hang; 5 guest crash; 6 the kernel's tracing\n"
+		"never came up (hypertrace=off, or no series).  The report is written\n"
 		"in every case where a trace exists.\n", prog);
 }
 

@@ -69,8 +69,8 @@ static void banner(const struct boot_model *m, FILE *f)
 	if (m->verdict == HTR_VERDICT_BOOTED)
 		return;
 	if (m->verdict == HTR_VERDICT_SILENT) {
-		fprintf(f, "*** NOTHING RECORDED: the kernel reported nothing after the setup code ***\n"
-			"    booted with hypertrace=off, or a kernel without the Hypertrace series\n\n");
+		fprintf(f, "*** NOTHING RECORDED: the kernel's tracing never came up ***\n    %s\n\n",
+			m->fail_msg);
 		return;
 	}
 	fprintf(f, "*** BOOT FAILED: %s at %.3f ms", m->fail_kind, ms(m->fail_ns));

@@ -201,8 +201,12 @@ t.ok(rc == 3 and ('oops' in err.lower() or 'Attempted to kill init' in err),
 
 rc, err, out = collect('off', 'hypertrace=off')
 end = [json.loads(c[2]) for c in chunks(out) if c[0] == 5]
-t.ok(rc == 6 and 'reported nothing after the setup code' in err and 'hypertrace=off' in err
-     and 'crash' not in err, 'hypertrace=off: exit 6, says the kernel reported nothing', err)
+early = [c for c in chunks(out) if c[0] == 2 and c[1] == 4]
+t.ok(rc == 6 and "tracing never came up" in err and 'hypertrace=off' in err
+     and 'crash' not in err, 'hypertrace=off: exit 6, says the kernel\'s tracing never came up', err)
+t.ok(early and len(early[0][2]) >= 32,
+     'hypertrace=off: the early-buffer events it did write are kept in the trace (%d bytes)'
+     % (len(early[0][2]) if early else 0))
 t.ok(end and end[-1].get('verdict') == 'silent' and end[-1]['exit_status'] == 6,
      'hypertrace=off: the END chunk says silent', str(end))
 
