@@ -479,6 +479,7 @@ int model_load(struct boot_model *m, const char *trace, const char *vmlinux,
 		goto out_json;
 	}
 	verdict(m, end);
+	m->verdict = htr_verdict_parse(m->fail_kind);
 	m->lost = loss(lossj) + gaps;
 out_json:
 	json_decref(sync);
