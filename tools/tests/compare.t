@@ -3,19 +3,25 @@
 """hypertrace compare, the boot-time gate: its Markdown, JUnit, JSON and
 summary outputs against golden files (report JSON made from the fixture
 boot with a slowed, a faster, a new and a vanished initcall and a panicking
-candidate; and the fixture traces themselves)."""
+candidate; the fixture traces, and one with odd bytes in device names);
+names longer than any fixed buffer; reports that cannot be written; and a
+gate over 20,000 distinct initcall and device names per boot under
+ASan+UBSan."""
 import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FX = os.path.join(HERE, 'fixtures')
 HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
                   'bin', 'hypertrace')
+ASAN = os.path.join(os.path.dirname(HT), 'asan-hypertrace')
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
 import htboot  # noqa: E402
 
@@ -25,12 +31,12 @@ tmp = tempfile.mkdtemp(prefix='ht-compare-')
 OUTS = ('md', 'xml', 'json')
 
 
-def compare(args, cwd, binary=HT):
+def compare(args, cwd, binary=HT, stdout=subprocess.PIPE):
     """hypertrace compare writing every output into tmp; (exit status, stderr)."""
     p = subprocess.run([binary, 'compare', '--markdown', os.path.join(tmp, 'out.md'),
                         '--junit', os.path.join(tmp, 'out.xml'),
                         '--json', os.path.join(tmp, 'out.json')] + args,
-                       cwd=cwd, capture_output=True, text=True)
+                       cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
     return p.returncode, p.stderr
 
 
@@ -118,6 +124,102 @@ ok(res['metrics_tested'] > 500 and not res['regressions'] and
    res['failed_boots'][0]['kind'] == 'panic' and res['failed_boots'][0]['initcall'],
    'traces: %d metrics tested, none regressed, the panic and its initcall reported'
    % res['metrics_tested'], json.dumps(res)[:1500])
+
+# --- guest bytes that are not ASCII or are markup, in a trace --------------
+# two shutdown device names rewritten in the fixture trace (chunk CRCs
+# redone): compare carries them as the JSON report does, each byte from
+# 0x80 up as that code point, and escapes them in every output
+data = open(os.path.join(FX, 'boot.htf'), 'rb').read()
+odd = bytearray(data)
+for name, new in ((b'serio1', b'se\xe9<\x011'), (b'event1', b'e\xff|nt1')):
+    at = data.find(name)
+    odd[at:at + len(new)] = new
+    pos = 64
+    while pos + 24 <= len(odd):
+        ln = struct.unpack('<I', odd[pos + 8:pos + 12])[0]
+        if pos + 24 <= at < pos + 24 + ln:
+            hdr = bytearray(odd[pos:pos + 24])
+            hdr[12:16] = b'\0\0\0\0'
+            crc = zlib.crc32(bytes(odd[pos + 24:pos + 24 + ln]), zlib.crc32(bytes(hdr)))
+            odd[pos + 12:pos + 16] = struct.pack('<I', crc)
+        pos += 24 + ((ln + 7) & ~7)
+open(os.path.join(tmp, 'odd.htf'), 'wb').write(odd)
+golden('odd', ['--alpha', '0.5', '--baseline'] + ['odd.htf'] * 10 + ['--candidate'] +
+       ['odd.htf'] * 10, tmp, 0)
+xml = open(os.path.join(tmp, 'out.xml'), 'rb').read()
+ok(b'name="shutdown device se\xc3\xa9&lt;1"' in xml and b'name="shutdown device e\xc3\xbf|nt1"' in xml,
+   'odd guest bytes: UTF-8 in JUnit, markup escaped, control bytes dropped')
+
+# --- names longer than any fixed buffer stay apart ---------------------------
+ldir = os.path.join(tmp, 'long')
+os.mkdir(ldir)
+stem = 'a_very_long_initcall_name_' * 12
+largs = ['--baseline']
+for side in 'bc':
+    for i in range(10):
+        ic = [dict(base['initcalls'][0], name=stem + 'one', duration_ns=5000000 + i),
+              dict(base['initcalls'][0], name=stem + 'two',
+                   duration_ns=(9000000 if side == 'c' else 5000000) + i)]
+        write(os.path.join(ldir, '%s%d.json' % (side, i)),
+              {'boot_ns': 1000000000, 'initcalls': ic, 'failure': {'kind': 'none'}})
+        largs.append('%s%d.json' % (side, i))
+    if side == 'b':
+        largs.append('--candidate')
+rc, err = compare(largs, ldir)
+res = json.load(open(os.path.join(tmp, 'out.json'))) if rc in (0, 1) else {}
+ok(rc == 1 and res.get('metrics_tested') == 3 and
+   [r['metric'] for r in res['regressions']] == ['initcall ' + stem + 'two'],
+   'two %d-byte initcall names that differ at the end are two metrics; the slowed one is named'
+   % len(stem + 'two'), err + json.dumps(res)[:800])
+
+# --- every report that cannot be written is an error, with a message ---------
+for opt in ('--markdown', '--junit', '--json'):
+    p = subprocess.run([HT, 'compare', opt, '/dev/full'] + targs, cwd=FX, capture_output=True,
+                       text=True)
+    ok(p.returncode == 2 and 'cannot write /dev/full' in p.stderr,
+       '%s /dev/full: exit 2, "cannot write"' % opt, p.stderr)
+with open('/dev/full', 'w') as full:
+    p = subprocess.run([HT, 'compare', '--markdown', '-'] + targs, cwd=FX, stdout=full,
+                       stderr=subprocess.PIPE, text=True)
+ok(p.returncode == 2 and 'cannot write -' in p.stderr,
+   '--markdown - with stdout on /dev/full: exit 2, "cannot write"', p.stderr)
+p = subprocess.run([HT, 'compare', '--markdown', os.path.join(tmp, 'no', 'such', 'dir')] + targs,
+                   cwd=FX, capture_output=True, text=True)
+ok(p.returncode == 2 and 'cannot write' in p.stderr,
+   '--markdown into a missing directory: exit 2, "cannot write"', p.stderr)
+
+# --- 20,000 distinct initcall and device names per boot, under ASan ---------
+# A boot brings far more new metric names than any fixed guess; metric
+# numbers must never index a buffer sized by one.
+if os.path.exists(ASAN):
+    bdir = os.path.join(tmp, 'big')
+    os.mkdir(bdir)
+    big = ['--alpha', '0.5', '--baseline']
+    for side in 'bc':
+        for i in range(10):
+            ic = [{'name': 'ht_init_%05d' % k, 'start_ns': k,
+                   'duration_ns': 3000000 + 1000 * i if k != 42 or side == 'b' else 6000000,
+                   'level': 'device'} for k in range(10000)]
+            ic += [{'name': 'once_%s%d_%d' % (side, i, k), 'start_ns': 0, 'duration_ns': 1000,
+                    'level': 'late'} for k in range(300)]
+            sd = [{'name': 'dev%05d' % k, 'start_ns': 0, 'duration_ns': 500000, 'kind': 'device'}
+                  for k in range(10000)]
+            write(os.path.join(bdir, '%s%d.json' % (side, i)),
+                  {'boot_ns': 2000000000, 'userspace_ns': 0, 'phases': [], 'levels': [],
+                   'initcalls': ic, 'shutdown': sd, 'failure': {'kind': 'none'}})
+            big.append('%s%d.json' % (side, i))
+        if side == 'b':
+            big.append('--candidate')
+    rc, err = compare(big, bdir, ASAN)
+    res = json.load(open(os.path.join(tmp, 'out.json'))) if rc in (0, 1) else {}
+    ok(rc == 1 and 'Sanitizer' not in err and 'runtime error' not in err and
+       res.get('metrics_tested') == 20001 and
+       [(r['metric'], r.get('level')) for r in res.get('regressions', [])] ==
+       [('initcall ht_init_00042', 'device')],
+       '10+10 boots of 20,000 initcall and device names each (and 300 of their own) under '
+       'ASan+UBSan: 20,001 metrics tested, the one slowed initcall found', err[-2500:])
+else:
+    T.diag('skipped the ASan test: no %s (make build/bin/asan-hypertrace)' % ASAN)
 
 shutil.rmtree(tmp)
 sys.exit(T.done())
