@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--candidate-vmlinux) cvml=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	-o|--output) out=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac

@@ -188,6 +188,13 @@ p = subprocess.run([HT, 'compare', '--markdown', os.path.join(tmp, 'no', 'such',
 ok(p.returncode == 2 and 'cannot write' in p.stderr,
    '--markdown into a missing directory: exit 2, "cannot write"', p.stderr)
 
+# --- ci/boot-gate.sh, the gate's CI driver ----------------------------------
+p = subprocess.run([os.path.join(HERE, '..', '..', 'ci', 'boot-gate.sh'), '--help'],
+                   capture_output=True, text=True)
+ok(p.returncode == 0 and p.stdout.startswith('Boot-time regression gate') and
+   'SPDX' not in p.stdout and 'usage: ci/boot-gate.sh' in p.stdout,
+   'ci/boot-gate.sh --help: its usage, without the licence line', p.stdout + p.stderr)
+
 # --- 20,000 distinct initcall and device names per boot, under ASan ---------
 # A boot brings far more new metric names than any fixed guess; metric
 # numbers must never index a buffer sized by one.
