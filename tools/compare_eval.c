@@ -59,21 +59,30 @@ static int need_boots(const struct cmp_set *s, double alpha, unsigned int *need)
 /*
  * test_metrics() - medians and p-values of every metric with @need boots
  * a side; @slow and @fast get (p, index) of the tests for a slowdown and
- * a speed-up, 1 where the change does not pass the floors.  Returns how
- * many metrics were tested, or -ENOMEM.
+ * a speed-up, 1 where the change does not pass the floors.  Resampled
+ * p-values resolve down to the first Holm limit, alpha / (metrics
+ * tested).  Returns how many metrics were tested, or -ENOMEM.
  */
 static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsigned int need,
 			 struct ranked *slow, struct ranked *fast)
 {
 	size_t nt = 0, k;
+	double target;
 
 	for (k = 0; k < s->nm; k++) {
 		struct cmp_metric *m = &s->m[k];
-		double pr = 1, pi = 1;
 
 		m->tested = m->n[0] >= need && m->n[1] >= need;
 		m->regressed = false;
 		m->p = 1;
+		nt += m->tested;
+	}
+	target = par->alpha / (nt ? (double)nt : 1);
+	nt = 0;
+	for (k = 0; k < s->nm; k++) {
+		struct cmp_metric *m = &s->m[k];
+		double pr = 1, pi = 1;
+
 		if (!m->tested)
 			continue;
 		m->bmed = stats_median(m->v[0], m->n[0]);
@@ -82,9 +91,11 @@ static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsign
 			return -ENOMEM;
 		m->pct = m->bmed > 0 ? 100 * (m->cmed - m->bmed) / m->bmed : 0;
 		if (m->pct > par->min_change && m->cmed - m->bmed > par->min_abs)
-			pr = stats_perm_p(m->v[0], m->n[0], m->v[1], m->n[1], par->resamples);
+			pr = stats_perm_p_to(m->v[0], m->n[0], m->v[1], m->n[1], par->resamples,
+					     target);
 		if (-m->pct > par->min_change && m->bmed - m->cmed > par->min_abs)
-			pi = stats_perm_p(m->v[1], m->n[1], m->v[0], m->n[0], par->resamples);
+			pi = stats_perm_p_to(m->v[1], m->n[1], m->v[0], m->n[0], par->resamples,
+					     target);
 		if (isnan(pr) || isnan(pi))
 			return -ENOMEM;
 		m->p = pr;

@@ -4,9 +4,9 @@
 summary outputs against golden files (report JSON made from the fixture
 boot with a slowed, a faster, a new and a vanished initcall and a panicking
 candidate; the fixture traces, and one with odd bytes in device names);
-names longer than any fixed buffer; reports that cannot be written; and a
-gate over 20,000 distinct initcall and device names per boot under
-ASan+UBSan."""
+names longer than any fixed buffer; more than 10 boots a side; reports
+that cannot be written; and a gate over 20,000 distinct initcall and
+device names per boot under ASan+UBSan."""
 import json
 import os
 import random
@@ -186,6 +186,28 @@ ok(rc == 1 and res.get('metrics_tested') == 3 and
    [r['metric'] for r in res['regressions']] == ['initcall ' + stem + 'two'],
    'two %d-byte initcall names that differ at the end are two metrics; the slowed one is named'
    % len(stem + 'two'), err + json.dumps(res)[:800])
+
+# --- more than 10 boots a side: resampled p-values reach the Holm limit -----
+# Past 10 boots a side the splits are sampled, and 9999 samples cannot show
+# a p-value under 1/10000 - above alpha / 560 metrics: the gate was blind.
+for n in (11, 31):
+    mdir = os.path.join(tmp, 'many%d' % n)
+    os.mkdir(mdir)
+    margs = ['--baseline']
+    for side in 'bc':
+        for i in range(n):
+            write(os.path.join(mdir, '%s%d.json' % (side, i)), jitter(base, side))
+            margs.append('%s%d.json' % (side, i))
+        if side == 'b':
+            margs.append('--candidate')
+    rc, err = compare(margs, mdir)
+    res = json.load(open(os.path.join(tmp, 'out.json'))) if rc in (0, 1) else {}
+    ok(rc == 1 and [r['metric'] for r in res['regressions']] == ['initcall serial8250_init'] and
+       [r['metric'] for r in res['improvements']] == ['initcall con_init'] and
+       res['regressions'][0]['p'] < res['regressions'][0]['p_holm_limit'],
+       '%d+%d boots: the 30%% slower initcall fails the gate at alpha 0.01 (p = %.2g), the '
+       'faster one is listed' % (n, n, res['regressions'][0]['p'] if res.get('regressions') else 1),
+       err + json.dumps(res)[:800])
 
 # --- every report that cannot be written is an error, with a message ---------
 for opt in ('--markdown', '--junit', '--json'):
