@@ -31,12 +31,12 @@ tmp = tempfile.mkdtemp(prefix='ht-compare-')
 OUTS = ('md', 'xml', 'json')
 
 
-def compare(args, cwd, binary=HT, stdout=subprocess.PIPE):
+def compare(args, cwd, binary=HT):
     """hypertrace compare writing every output into tmp; (exit status, stderr)."""
     p = subprocess.run([binary, 'compare', '--markdown', os.path.join(tmp, 'out.md'),
                         '--junit', os.path.join(tmp, 'out.xml'),
                         '--json', os.path.join(tmp, 'out.json')] + args,
-                       cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+                       cwd=cwd, capture_output=True, text=True)
     return p.returncode, p.stderr
 
 
@@ -162,7 +162,8 @@ open(os.path.join(tmp, 'odd.htf'), 'wb').write(odd)
 golden('odd', ['--alpha', '0.5', '--baseline'] + ['odd.htf'] * 10 + ['--candidate'] +
        ['odd.htf'] * 10, tmp, 0)
 xml = open(os.path.join(tmp, 'out.xml'), 'rb').read()
-ok(b'name="shutdown device se\xc3\xa9&lt;1"' in xml and b'name="shutdown device e\xc3\xbf|nt1"' in xml,
+ok(b'name="shutdown device se\xc3\xa9&lt;1"' in xml and
+   b'name="shutdown device e\xc3\xbf|nt1"' in xml,
    'odd guest bytes: UTF-8 in JUnit, markup escaped, control bytes dropped')
 
 # --- names longer than any fixed buffer stay apart ---------------------------
