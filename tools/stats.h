@@ -12,6 +12,8 @@ double stats_median(const double *v, size_t n);
 double stats_binom(unsigned int n, unsigned int k);
 double stats_perm_p(const double *a, size_t na, const double *b, size_t nb,
 		    unsigned int resamples);
+double stats_perm_p_to(const double *a, size_t na, const double *b, size_t nb,
+		       unsigned int resamples, double target);
 double stats_mwu(const double *a, size_t na, const double *b, size_t nb, double *p);
 unsigned int stats_min_boots(double alpha);
 

@@ -36,6 +36,16 @@ int main(void)
 	p = stats_perm_p(big_a, 20, big_b, 20, 9999);
 	ok(NEAR(p, 1.0 / 10000), "permutation: 20 vs 20 resampled (seeded), p = 1/(9999+1)");
 	ok(NEAR(stats_perm_p(big_a, 20, big_b, 20, 9999), p), "permutation: resampling repeats");
+	ok(NEAR(stats_perm_p_to(big_a, 20, big_b, 20, 9999, 0), p),
+	   "permutation to no target: the same 9999 resamples");
+	p = stats_perm_p_to(big_a, 20, big_b, 20, 9999, 1e-5);
+	ok(NEAR(p, 1.0 / 2000001),
+	   "permutation to a target of 1e-5: none of 9999 splits as extreme, so 20 / 1e-5 of "
+	   "them, p = 1/(2e6+1)");
+	for (i = 0; i < 20; i++)
+		big_b[i] = 100 + (i + 2) % 5;
+	p = stats_perm_p_to(big_a, 20, big_b, 20, 9999, 1e-5);
+	ok(p > 0.3 && p < 0.7, "permutation to a target: the same values on both sides, p near 1/2");
 
 	is(stats_mwu(lo, 5, hi, 5, &p), 25, "Mann-Whitney: separated 5 vs 5, U = 25");
 	ok(p < 0.01, "Mann-Whitney: and its one-sided p < 0.01");

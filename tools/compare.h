@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * hypertrace compare: the metrics of two sets of boots (compare_metrics.c),
+ * the gate's evaluation of them (compare_eval.c) and its reports
+ * (compare_write.c).
+ */
+#ifndef _HT_TOOLS_COMPARE_H
+#define _HT_TOOLS_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "options.h"
+
+#define CMP_MAX_BOOTS	31	/* per side: what the permutation test handles */
+
+/**
+ * struct cmp_metric - one thing measured in the boots
+ * @name:      "boot", "phase setup_arch", "initcall acpi_init"... (UTF-8)
+ * @level:     boot level (initcalls), else ""
+ * @v:         values in ms, per side (0 baseline, 1 candidate), one per boot
+ * @n:         how many boots of each side had it
+ * @alloc:     room in each of @v
+ * @last_boot: serial number of the boot that gave the latest value
+ * @bmed:      baseline median (set by cmp_evaluate() when @tested)
+ * @cmed:      candidate median (likewise)
+ * @pct:       change of the median in percent (likewise)
+ * @p:         permutation p-value that the candidate is slower, 1 when not computed
+ * @tested:    enough boots on both sides to test
+ * @regressed: a regression after the Holm correction
+ */
+struct cmp_metric {
+	char *name;
+	char *level;
+	double *v[2];
+	unsigned int n[2];
+	unsigned int alloc[2];
+	unsigned int last_boot;
+	double bmed;
+	double cmed;
+	double pct;
+	double p;
+	bool tested;
+	bool regressed;
+};
+
+/**
+ * struct cmp_failure - a boot that did not complete
+ * @side:     0 baseline, 1 candidate
+ * @boot:     the file it was read from
+ * @kind:     "panic", "oops", "hang", "crash"... (htr_verdict_name())
+ * @message:  what the kernel or the collector said, NULL if nothing
+ * @initcall: the initcall running, NULL if none
+ */
+struct cmp_failure {
+	int side;
+	char *boot;
+	char *kind;
+	char *message;
+	char *initcall;
+};
+
+/**
+ * struct cmp_set - the metrics of every boot read, in the order first seen
+ * @m:        the metrics
+ * @nm:       how many
+ * @alloc:    room in @m
+ * @slot:     hash table of @m: index + 1 per slot, 0 when empty
+ * @nslot:    its size, a power of two, more than twice @nm
+ * @seed:     hash seed (names come from the guest)
+ * @boots:    boots read per side
+ * @serial:   boots read in all
+ * @fail:     boots that failed, both sides
+ * @nfail_all: how many
+ * @fail_alloc: room in @fail
+ * @nfail:    how many of them are candidate boots
+ */
+struct cmp_set {
+	struct cmp_metric *m;
+	size_t nm;
+	size_t alloc;
+	size_t *slot;
+	size_t nslot;
+	uint64_t seed;
+	unsigned int boots[2];
+	unsigned int serial;
+	struct cmp_failure *fail;
+	size_t nfail_all;
+	size_t fail_alloc;
+	unsigned int nfail;
+};
+
+/**
+ * struct cmp_params - what counts as a regression
+ * @alpha:      family-wise significance level (Holm)
+ * @min_change: relative slowdown of the median that counts, percent
+ * @min_abs:    absolute slowdown that counts, ms
+ * @resamples:  random splits when exact enumeration is too big
+ */
+struct cmp_params {
+	double alpha;
+	double min_change;
+	double min_abs;
+	unsigned int resamples;
+};
+
+/**
+ * struct cmp_change - a significant change of one metric
+ * @metric: index in the set's metrics
+ * @p:      its p-value
+ * @limit:  the Holm limit it beat
+ */
+struct cmp_change {
+	size_t metric;
+	double p;
+	double limit;
+};
+
+/**
+ * struct cmp_result - what the gate decided
+ * @par:     the parameters it used
+ * @need:    boots per side a metric needs to be tested
+ * @ntest:   metrics tested
+ * @reg:     regressions, smallest p first
+ * @nreg:    how many
+ * @imp:     improvements, smallest p first
+ * @nimp:    how many
+ * @added:   indices of initcalls only the candidate boots have
+ * @nadded:  how many
+ * @gone:    indices of initcalls only the baseline boots have
+ * @ngone:   how many
+ * @failed:  the gate fails: a regression or a failed candidate boot
+ */
+struct cmp_result {
+	struct cmp_params par;
+	unsigned int need;
+	unsigned int ntest;
+	struct cmp_change *reg;
+	size_t nreg;
+	struct cmp_change *imp;
+	size_t nimp;
+	size_t *added;
+	size_t nadded;
+	size_t *gone;
+	size_t ngone;
+	bool failed;
+};
+
+int cmp_add_file(struct cmp_set *s, int side, const char *path);
+int cmp_add_model(struct cmp_set *s, int side, const char *path,
+		  const struct boot_model *m);
+int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r);
+void cmp_set_free(struct cmp_set *s);
+
+int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par,
+		 struct cmp_result *res);
+void cmp_result_free(struct cmp_result *res);
+
+int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
+int cmp_write_junit(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
+int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
+void cmp_print_summary(const struct cmp_set *s, const struct cmp_result *res,
+		       bool pass, FILE *f);
+
+#endif /* _HT_TOOLS_COMPARE_H */

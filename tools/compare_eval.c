@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * hypertrace compare: the gate's decision.  For every metric seen in
+ * enough boots on both sides, a one-sided permutation test on the
+ * difference of means - only where the medians moved past both floors, as
+ * nothing else could count - and Holm's step-down correction over all the
+ * metrics tested, once for slowdowns and once for speed-ups.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "stats.h"
+#include "util.h"
+
+/**
+ * struct ranked - one metric's p-value, for Holm's ordering
+ * @p: the p-value
+ * @k: the metric's index
+ */
+struct ranked {
+	double p;
+	size_t k;
+};
+
+/* ranked_order() - qsort order: smaller p first, ties in metric order */
+static int ranked_order(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return (x->k > y->k) - (x->k < y->k);
+}
+
+/*
+ * need_boots() - boots a side needs: with n boots each the smallest p is
+ * 1 / C(2n, n), and Holm makes the smallest p beat alpha over the number
+ * of metrics seen on both sides.  Too few is an error (with a message)
+ * unless a candidate boot failed, which decides the gate anyway.
+ */
+static int need_boots(const struct cmp_set *s, double alpha, unsigned int *need)
+{
+	size_t both = 0, k;
+
+	for (k = 0; k < s->nm; k++)
+		both += s->m[k].n[0] && s->m[k].n[1];
+	*need = stats_min_boots(alpha / (both ? (double)both : 1));
+	if ((s->boots[0] >= *need && s->boots[1] >= *need) || s->nfail)
+		return 0;
+	err_msg("compare: %u baseline and %u candidate boots cannot reach p < %g over "
+		"this many metrics (Holm correction): a one-sided permutation test needs at "
+		"least %u boots per side\n", s->boots[0], s->boots[1], alpha, *need);
+	return -EDOM;
+}
+
+/*
+ * test_metrics() - medians and p-values of every metric with @need boots
+ * a side; @slow and @fast get (p, index) of the tests for a slowdown and
+ * a speed-up, 1 where the change does not pass the floors.  Resampled
+ * p-values resolve down to the first Holm limit, alpha / (metrics
+ * tested).  Returns how many metrics were tested, or -ENOMEM.
+ */
+static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsigned int need,
+			 struct ranked *slow, struct ranked *fast)
+{
+	size_t nt = 0, k;
+	double target;
+
+	for (k = 0; k < s->nm; k++) {
+		struct cmp_metric *m = &s->m[k];
+
+		m->tested = m->n[0] >= need && m->n[1] >= need;
+		m->regressed = false;
+		m->p = 1;
+		nt += m->tested;
+	}
+	target = par->alpha / (nt ? (double)nt : 1);
+	nt = 0;
+	for (k = 0; k < s->nm; k++) {
+		struct cmp_metric *m = &s->m[k];
+		double pr = 1, pi = 1;
+
+		if (!m->tested)
+			continue;
+		m->bmed = stats_median(m->v[0], m->n[0]);
+		m->cmed = stats_median(m->v[1], m->n[1]);
+		if (isnan(m->bmed) || isnan(m->cmed))
+			return -ENOMEM;
+		m->pct = m->bmed > 0 ? 100 * (m->cmed - m->bmed) / m->bmed : 0;
+		if (m->pct > par->min_change && m->cmed - m->bmed > par->min_abs)
+			pr = stats_perm_p_to(m->v[0], m->n[0], m->v[1], m->n[1], par->resamples,
+					     target);
+		if (-m->pct > par->min_change && m->bmed - m->cmed > par->min_abs)
+			pi = stats_perm_p_to(m->v[1], m->n[1], m->v[0], m->n[0], par->resamples,
+					     target);
+		if (isnan(pr) || isnan(pi))
+			return -ENOMEM;
+		m->p = pr;
+		slow[nt] = (struct ranked){ pr, k };
+		fast[nt] = (struct ranked){ pi, k };
+		nt++;
+	}
+	return (long)nt;
+}
+
+/*
+ * holm() - Holm's step-down over @nt p-values: walk them upwards and
+ * reject while p <= alpha / (nt - rank).  The rejected go to @out
+ * (allocated; *@nout of them).  0 or -ENOMEM.
+ */
+static int holm(struct ranked *r, size_t nt, double alpha, struct cmp_change **out,
+		size_t *nout)
+{
+	size_t i;
+
+	qsort(r, nt, sizeof(*r), ranked_order);
+	for (i = 0; i < nt && r[i].p <= alpha / (double)(nt - i); i++)
+		;
+	*nout = i;
+	*out = calloc(i + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < *nout; i++)
+		(*out)[i] = (struct cmp_change){ r[i].k, r[i].p, alpha / (double)(nt - i) };
+	return 0;
+}
+
+/*
+ * appeared() - initcalls too rare on one side to test but in enough boots
+ * of the other: new (@side 1) or vanished (@side 0) ones.  0 or -ENOMEM.
+ */
+static int appeared(const struct cmp_set *s, int side, unsigned int need, size_t **out,
+		    size_t *nout)
+{
+	size_t k;
+
+	*nout = 0;
+	*out = calloc(s->nm + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (k = 0; k < s->nm; k++) {
+		const struct cmp_metric *m = &s->m[k];
+
+		if (!m->tested && !strncmp(m->name, "initcall ", 9) && m->n[!side] == 0 &&
+		    m->n[side] >= need)
+			(*out)[(*nout)++] = k;
+	}
+	return 0;
+}
+
+/**
+ * cmp_evaluate() - the gate's decision on a set of boots
+ * @s:   the boots' metrics; each metric's medians, p-value and flags are set
+ * @par: what counts as a regression
+ * @res: the decision; release it with cmp_result_free()
+ *
+ * Return: 0; -EDOM (with a message) when there are too few boots to
+ * reach @par->alpha; -ENOMEM.
+ */
+int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par, struct cmp_result *res)
+{
+	struct ranked *slow, *fast;
+	long nt;
+	size_t k;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	res->par = *par;
+	err = need_boots(s, par->alpha, &res->need);
+	if (err)
+		return err;
+	slow = calloc(s->nm + 1, sizeof(*slow));
+	fast = calloc(s->nm + 1, sizeof(*fast));
+	err = -ENOMEM;
+	if (!slow || !fast)
+		goto out_free;
+	nt = test_metrics(s, par, res->need, slow, fast);
+	if (nt < 0)
+		goto out_free;
+	res->ntest = (unsigned int)nt;
+	if (holm(slow, (size_t)nt, par->alpha, &res->reg, &res->nreg) ||
+	    holm(fast, (size_t)nt, par->alpha, &res->imp, &res->nimp) ||
+	    appeared(s, 1, res->need, &res->added, &res->nadded) ||
+	    appeared(s, 0, res->need, &res->gone, &res->ngone))
+		goto out_free;
+	for (k = 0; k < res->nreg; k++)
+		s->m[res->reg[k].metric].regressed = true;
+	res->failed = res->nreg || s->nfail;
+	err = 0;
+out_free:
+	free(slow);
+	free(fast);
+	if (err)
+		cmp_result_free(res);
+	return err;
+}
+
+/**
+ * cmp_result_free() - release what cmp_evaluate() allocated
+ * @res: the decision; its lists are left empty
+ */
+void cmp_result_free(struct cmp_result *res)
+{
+	free(res->reg);
+	free(res->imp);
+	free(res->added);
+	free(res->gone);
+	res->reg = res->imp = NULL;
+	res->added = res->gone = NULL;
+	res->nreg = res->nimp = res->nadded = res->ngone = 0;
+}

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * hypertrace compare: every boot's metrics - total boot, time to
+ * userspace, each phase, boot level, initcall and shutdown step - straight
+ * from its loaded model (or, for a report JSON file, from that), into one
+ * table of metrics found by a hash of their names.  A boot can bring
+ * hundreds of thousands of names: nothing here is sized by a guess.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "compare.h"
+#include "util.h"
+
+/* hash() - FNV-1a of @s from a per-run seed, so names cannot be chosen to collide */
+static uint64_t hash(uint64_t seed, const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ h >> 29;
+}
+
+/* table_grow() - double the hash table (or make the first); 0 or -ENOMEM */
+static int table_grow(struct cmp_set *s)
+{
+	size_t n = s->nslot ? s->nslot * 2 : 1024, i, j, *slot;
+
+	if (!s->nslot && getrandom(&s->seed, sizeof(s->seed), GRND_NONBLOCK) != sizeof(s->seed))
+		s->seed = (uint64_t)time(NULL) ^ (uintptr_t)s;
+	if (n / 2 < s->nslot)
+		return -ENOMEM;
+	slot = calloc(n, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	for (i = 0; i < s->nm; i++) {
+		for (j = hash(s->seed, s->m[i].name) & (n - 1); slot[j]; j = (j + 1) & (n - 1))
+			;
+		slot[j] = i + 1;
+	}
+	free(s->slot);
+	s->slot = slot;
+	s->nslot = n;
+	return 0;
+}
+
+/* metric_new() - append the metric @name in hash slot @j; NULL if out of memory */
+static struct cmp_metric *metric_new(struct cmp_set *s, size_t j, const char *name,
+				     const char *level)
+{
+	struct cmp_metric *m;
+
+	if (s->nm == s->alloc) {
+		size_t n = s->alloc ? s->alloc * 2 : 256;
+
+		m = reallocarray(s->m, n, sizeof(*m));
+		if (!m)
+			return NULL;
+		s->m = m;
+		s->alloc = n;
+	}
+	m = &s->m[s->nm];
+	memset(m, 0, sizeof(*m));
+	m->name = strdup(name);
+	m->level = strdup(level ? level : "");
+	if (!m->name || !m->level) {
+		free(m->name);
+		free(m->level);
+		return NULL;
+	}
+	m->p = 1;
+	s->slot[j] = ++s->nm;
+	return m;
+}
+
+/*
+ * metric_get() - the metric called @name, created (with @level) if new;
+ * NULL if out of memory.  The table stays under half full.
+ */
+static struct cmp_metric *metric_get(struct cmp_set *s, const char *name, const char *level)
+{
+	size_t j;
+
+	if ((s->nm + 1) * 2 > s->nslot && table_grow(s))
+		return NULL;
+	for (j = hash(s->seed, name) & (s->nslot - 1); s->slot[j]; j = (j + 1) & (s->nslot - 1))
+		if (!strcmp(s->m[s->slot[j] - 1].name, name))
+			return &s->m[s->slot[j] - 1];
+	return metric_new(s, j, name, level);
+}
+
+/* add_value() - one boot's value of a metric, summed within the boot (same initcall twice) */
+static int add_value(struct cmp_set *s, int side, const char *name, const char *level,
+		     double ms)
+{
+	struct cmp_metric *m = metric_get(s, name, level);
+	unsigned int n;
+
+	if (!m)
+		return -ENOMEM;
+	n = m->n[side];
+	if (n && m->last_boot == s->serial) {
+		m->v[side][n - 1] += ms;
+		return 0;
+	}
+	/* one value per boot, and a side has at most CMP_MAX_BOOTS boots */
+	if (n >= CMP_MAX_BOOTS)
+		return -E2BIG;
+	if (n == m->alloc[side]) {
+		unsigned int room = n ? 2 * n : 2;
+		double *v;
+
+		if (room > CMP_MAX_BOOTS)
+			room = CMP_MAX_BOOTS;
+		v = realloc(m->v[side], room * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->v[side] = v;
+		m->alloc[side] = room;
+	}
+	m->v[side][m->n[side]++] = ms;
+	m->last_boot = s->serial;
+	return 0;
+}
+
+/*
+ * guest_utf8() - guest bytes as the JSON report carries them: each byte
+ * from 0x80 up as the code point of that value (so the text is valid
+ * UTF-8), after @prefix; NULL if out of memory.
+ */
+static char *guest_utf8(const char *prefix, const char *bytes)
+{
+	size_t lp = strlen(prefix);
+	char *out = malloc(lp + 2 * strlen(bytes) + 1), *p;
+
+	if (!out)
+		return NULL;
+	memcpy(out, prefix, lp);
+	for (p = out + lp; *bytes; bytes++) {
+		unsigned char c = (unsigned char)*bytes;
+
+		if (c >= 0x80) {
+			*p++ = (char)(0xc0 | c >> 6);
+			*p++ = (char)(0x80 | (c & 0x3f));
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+/* add_failure() - a boot that did not complete; 0 or -ENOMEM */
+static int add_failure(struct cmp_set *s, int side, const char *path, const char *kind,
+		       char *message, char *initcall)
+{
+	struct cmp_failure *f;
+
+	if (s->nfail_all == s->fail_alloc) {
+		size_t n = s->fail_alloc ? 2 * s->fail_alloc : 8;
+
+		f = reallocarray(s->fail, n, sizeof(*f));
+		if (!f)
+			goto out_free;
+		s->fail = f;
+		s->fail_alloc = n;
+	}
+	f = &s->fail[s->nfail_all];
+	f->side = side;
+	f->message = message;
+	f->initcall = initcall;
+	f->boot = strdup(path);
+	f->kind = strdup(kind);
+	if (!f->boot || !f->kind) {
+		free(f->boot);
+		free(f->kind);
+		goto out_free;
+	}
+	s->nfail_all++;
+	s->nfail += side;
+	return 0;
+out_free:
+	free(message);
+	free(initcall);
+	return -ENOMEM;
+}
+
+/* add_spans() - the finished spans of a model list as metrics "<prefix> [<kind> ]<name>" */
+static int add_spans(struct cmp_set *s, int side, const struct span_list *l,
+		     const char *prefix, bool levels)
+{
+	char head[64];
+	size_t i;
+	int err;
+
+	for (i = 0; i < l->nr; i++) {
+		const struct span *sp = &l->s[i];
+		char *name;
+
+		if (!sp->name || sp->open)
+			continue;
+		snprintf(head, sizeof(head), "%s %s%s", prefix, sp->kind ? sp->kind : "",
+			 sp->kind ? " " : "");
+		name = guest_utf8(head, sp->name);
+		if (!name)
+			return -ENOMEM;
+		err = add_value(s, side, name, levels ? htr_level_name(sp->level) : NULL,
+				(double)sp->dur_ns / 1e6);
+		free(name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* too_many() - a side already has CMP_MAX_BOOTS boots; says so */
+static bool too_many(const struct cmp_set *s, int side)
+{
+	if (s->boots[side] < CMP_MAX_BOOTS)
+		return false;
+	err_msg("compare: at most %d boots per side\n", CMP_MAX_BOOTS);
+	return true;
+}
+
+/**
+ * cmp_add_model() - every metric of one boot, or its failure, from its model
+ * @s:    the set
+ * @side: 0 baseline, 1 candidate
+ * @path: the file it came from (for the report)
+ * @m:    the loaded model
+ *
+ * A boot whose verdict fails it adds no metrics, only its failure.
+ *
+ * Return: 0; -E2BIG (with a message) when the side is full; -ENOMEM.
+ */
+int cmp_add_model(struct cmp_set *s, int side, const char *path, const struct boot_model *m)
+{
+	int err = 0;
+
+	if (too_many(s, side))
+		return -E2BIG;
+	s->serial++;
+	if (htr_verdict_failed(m->verdict)) {
+		char *msg = guest_utf8("", m->fail_msg);
+		char *ic = m->fail_initcall[0] ? guest_utf8("", m->fail_initcall) : NULL;
+
+		if (!msg || (m->fail_initcall[0] && !ic)) {
+			free(msg);
+			free(ic);
+			return -ENOMEM;
+		}
+		err = add_failure(s, side, path, htr_verdict_name(m->verdict), msg, ic);
+	} else {
+		if (m->boot_ns > 0)
+			err = add_value(s, side, "boot", NULL, (double)m->boot_ns / 1e6);
+		if (!err && m->user_ns > 0)
+			err = add_value(s, side, "userspace", NULL, (double)m->user_ns / 1e6);
+		if (!err)
+			err = add_spans(s, side, &m->phases, "phase", false);
+		if (!err)
+			err = add_spans(s, side, &m->levels, "level", false);
+		if (!err)
+			err = add_spans(s, side, &m->initcalls, "initcall", true);
+		if (!err)
+			err = add_spans(s, side, &m->shutdown, "shutdown", false);
+	}
+	s->boots[side]++;
+	return err;
+}
+
+/* report_list() - the durations of one report JSON list, as add_spans() does for a model */
+static int report_list(struct cmp_set *s, int side, json_t *r, const char *key,
+		       const char *prefix)
+{
+	json_t *a = json_object_get(r, key), *it;
+	size_t i;
+	int err;
+
+	json_array_foreach(a, i, it) {
+		const char *n = json_string_value(json_object_get(it, "name"));
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		json_t *d = json_object_get(it, "duration_ns");
+		char *name;
+
+		if (!n || !json_is_integer(d) || json_is_true(json_object_get(it, "unfinished")))
+			continue;
+		if (asprintf(&name, "%s %s%s%s", prefix, kind ? kind : "", kind ? " " : "", n) < 0)
+			return -ENOMEM;
+		err = add_value(s, side, name, json_string_value(json_object_get(it, "level")),
+				(double)json_integer_value(d) / 1e6);
+		free(name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* json_strdup() - a copy of a JSON string's text; NULL if it is not one (or no memory) */
+static char *json_strdup(json_t *o)
+{
+	return json_is_string(o) ? strdup(json_string_value(o)) : NULL;
+}
+
+/**
+ * cmp_add_report() - every metric of one boot, or its failure, from its report JSON
+ * @s:    the set
+ * @side: 0 baseline, 1 candidate
+ * @path: the file it came from
+ * @r:    what 'hypertrace report --json' wrote for the boot
+ *
+ * The same metrics as cmp_add_model() gives for the boot's model.
+ *
+ * Return: 0; -E2BIG (with a message) when the side is full; -ENOMEM.
+ */
+int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r)
+{
+	json_t *f = json_object_get(r, "failure");
+	const char *kind = json_string_value(json_object_get(f, "kind"));
+	json_int_t ns;
+	int err = 0;
+
+	if (too_many(s, side))
+		return -E2BIG;
+	s->serial++;
+	if (kind && strcmp(kind, "none")) {
+		json_t *msg = json_object_get(f, "message"), *ic = json_object_get(f, "initcall");
+		char *m = json_strdup(msg), *i = json_strdup(ic);
+
+		if ((json_is_string(msg) && !m) || (json_is_string(ic) && !i)) {
+			free(m);
+			free(i);
+			return -ENOMEM;
+		}
+		err = add_failure(s, side, path, kind, m, i);
+	} else {
+		ns = json_integer_value(json_object_get(r, "boot_ns"));
+		if (ns > 0)
+			err = add_value(s, side, "boot", NULL, (double)ns / 1e6);
+		ns = json_integer_value(json_object_get(r, "userspace_ns"));
+		if (!err && ns > 0)
+			err = add_value(s, side, "userspace", NULL, (double)ns / 1e6);
+		if (!err)
+			err = report_list(s, side, r, "phases", "phase");
+		if (!err)
+			err = report_list(s, side, r, "levels", "level");
+		if (!err)
+			err = report_list(s, side, r, "initcalls", "initcall");
+		if (!err)
+			err = report_list(s, side, r, "shutdown", "shutdown");
+	}
+	s->boots[side]++;
+	return err;
+}
+
+/**
+ * cmp_add_file() - one boot: a collector trace, or the JSON of 'report --json'
+ * @s:    the set
+ * @side: 0 baseline, 1 candidate
+ * @path: the file
+ *
+ * Return: 0, or a negative errno; every failure has printed a message.
+ */
+int cmp_add_file(struct cmp_set *s, int side, const char *path)
+{
+	struct boot_model m;
+	json_error_t jerr;
+	json_t *r;
+	FILE *f;
+	int err;
+
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		err_msg("compare: cannot open %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (fgetc(f) == '{') {
+		rewind(f);
+		r = json_loadf(f, 0, &jerr);
+		fclose(f);
+		if (!r) {
+			err_msg("compare: %s: not report JSON: %s (line %d)\n", path, jerr.text,
+				jerr.line);
+			return -EINVAL;
+		}
+		err = cmp_add_report(s, side, path, r);
+		json_decref(r);
+	} else {
+		fclose(f);
+		if (model_load(&m, path, NULL, NULL))
+			return -EINVAL;
+		err = cmp_add_model(s, side, path, &m);
+		model_free(&m);
+	}
+	if (err == -ENOMEM)
+		err_msg("compare: %s: out of memory\n", path);
+	return err;
+}
+
+/**
+ * cmp_set_free() - release everything a set holds
+ * @s: the set; left empty, ready for reuse
+ */
+void cmp_set_free(struct cmp_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nm; i++) {
+		free(s->m[i].name);
+		free(s->m[i].level);
+		free(s->m[i].v[0]);
+		free(s->m[i].v[1]);
+	}
+	for (i = 0; i < s->nfail_all; i++) {
+		free(s->fail[i].boot);
+		free(s->fail[i].kind);
+		free(s->fail[i].message);
+		free(s->fail[i].initcall);
+	}
+	free(s->m);
+	free(s->slot);
+	free(s->fail);
+	memset(s, 0, sizeof(*s));
+}
