@@ -146,11 +146,10 @@ t.ok(end and end[-1]['exit_status'] == 0 and end[-1].get('verdict') == 'none',
      'END chunk carries the verdict', str(end))
 # the progress line counts each record once: a doorbell copy of a ring record is not a record
 ring_keys, nring, bell = set(), 0, []
-for kind, src, payload in ch:
-    for i in range(0, len(payload) - len(payload) % 32 if kind == 2 else 0, 32):
-        info = struct.unpack('<Q', payload[i + 8:i + 16])[0]
-        key = ((info >> 16) & 0xffff, info >> 32)
-        if src in (1, 4):
+for c in ch:
+    for r in (c.records() if c.kind == 2 else []):
+        key = (r.cpu, r.seq)
+        if c.source in (1, 4):
             ring_keys.add(key)
             nring += 1
         else:
