@@ -101,6 +101,7 @@ enum htr_verdict record_verdict(struct run *r, char *why, size_t len)
 	const struct htr_boot *b = &r->st.b;
 	struct htr_host_facts host = {
 		.hang = r->hang, .reset = r->reset, .ended = !r->timed_out,
+		.died = !WIFEXITED(r->qemu_status) || WEXITSTATUS(r->qemu_status),
 	};
 	int status = WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1;
 	enum htr_verdict v = htr_boot_verdict(b, &host);
@@ -136,6 +137,10 @@ enum htr_verdict record_verdict(struct run *r, char *why, size_t len)
 	default:
 		if (r->reset)
 			snprintf(why, len, "guest reset (triple fault?) before its boot finished");
+		else if (WIFSIGNALED(r->qemu_status))
+			snprintf(why, len, "QEMU was killed by signal %d (%s) before the boot "
+				 "finished, %s", WTERMSIG(r->qemu_status),
+				 strsignal(WTERMSIG(r->qemu_status)), where(r, s, sizeof(s)));
 		else
 			snprintf(why, len, "QEMU exited (status %d) before the boot finished, "
 				 "%s", status, where(r, s, sizeof(s)));

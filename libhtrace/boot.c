@@ -224,7 +224,7 @@ unsigned int htr_boot_phase(const struct htr_boot *b)
  * @host: what the host saw (the watchdog, a reset, the end of the recording)
  *
  * A panic decides it, then a hang, then an oops; a boot that finished is
- * booted; otherwise a reset is a crash, a recording that just stopped is
+ * booted; otherwise a reset or QEMU's death is a crash, a recording that just stopped is
  * incomplete, a kernel whose tracing never came up is silent, and any
  * other early end is a crash.
  *
@@ -241,7 +241,7 @@ enum htr_verdict htr_boot_verdict(const struct htr_boot *b,
 		return HTR_VERDICT_OOPS;
 	if (b->booted)
 		return HTR_VERDICT_BOOTED;
-	if (host->reset)
+	if (host->reset || host->died)
 		return HTR_VERDICT_CRASH;
 	if (!host->ended)
 		return HTR_VERDICT_INCOMPLETE;

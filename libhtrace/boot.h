@@ -103,12 +103,14 @@ struct htr_boot {
  * struct htr_host_facts - what only the host knows about how a boot ended
  * @hang:   the hang watchdog fired
  * @reset:  the guest reset (a triple fault) before it finished booting
+ * @died:   QEMU was killed or exited with an error status
  * @ended:  the recording finished (QEMU exited or was stopped); false when
  *          a trace ends without the collector's END chunk
  */
 struct htr_host_facts {
 	bool hang;
 	bool reset;
+	bool died;
 	bool ended;
 };
 
