@@ -129,8 +129,98 @@ static int write_reports(const char *dir, const char *trace, const char *vmlinux
 	return err;
 }
 
-/* cmd_boot() - hypertrace boot */
-int cmd_boot(int argc, char **argv)
+/**
+ * struct boot_opts - what to boot, and how
+ * @kernel:  the bzImage
+ * @initrd:  an initramfs, or NULL
+ * @append:  more kernel parameters
+ * @vmlinux: its vmlinux, for names
+ * @dir:     where the results go
+ * @smp:     CPUs
+ * @mem:     guest RAM in MB
+ * @accel:   auto, kvm or tcg
+ * @hang:    the hang timeout in seconds
+ * @quiet:   no progress
+ */
+struct boot_opts {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	const char *vmlinux;
+	const char *dir;
+	const char *smp;
+	const char *mem;
+	const char *accel;
+	const char *hang;
+	bool quiet;
+};
+
+/**
+ * struct boot_paths - the strings the collector's command line points into
+ * @coll:    the collector
+ * @trace:   OUTDIR/trace.htf
+ * @console: QEMU's serial chardev into OUTDIR/console.log
+ * @cmdline: the kernel command line
+ */
+struct boot_paths {
+	char coll[PATH_MAX];
+	char trace[PATH_MAX + 16];
+	char console[PATH_MAX + 32];
+	char cmdline[4096];
+};
+
+/* collector_argv() - hypertrace-collector run ... -- qemu-system-x86_64 ... EXTRA */
+static void collector_argv(const struct boot_opts *o, struct boot_paths *p, char **av,
+			   char **extra, int nextra)
+{
+	int n = 0, i;
+
+	snprintf(p->trace, sizeof(p->trace), "%s/trace.htf", o->dir);
+	snprintf(p->console, sizeof(p->console), "file:%s/console.log", o->dir);
+	snprintf(p->cmdline, sizeof(p->cmdline), "console=ttyS0 panic=-1 %s", o->append);
+	sibling("hypertrace-collector", p->coll, sizeof(p->coll));
+	av[n++] = p->coll;
+	av[n++] = "run";
+	av[n++] = "-o";
+	av[n++] = p->trace;
+	av[n++] = "--accel";
+	av[n++] = (char *)o->accel;
+	av[n++] = "--hang-timeout";
+	av[n++] = (char *)o->hang;
+	if (!access(o->vmlinux, R_OK)) {
+		av[n++] = "--vmlinux";
+		av[n++] = (char *)o->vmlinux;
+	}
+	if (o->quiet)
+		av[n++] = "-q";
+	av[n++] = "--";
+	av[n++] = "qemu-system-x86_64";
+	av[n++] = "-m";
+	av[n++] = (char *)o->mem;
+	av[n++] = "-smp";
+	av[n++] = (char *)o->smp;
+	av[n++] = "-display";
+	av[n++] = "none";
+	av[n++] = "-monitor";
+	av[n++] = "none";
+	av[n++] = "-no-reboot";
+	av[n++] = "-serial";
+	av[n++] = p->console;
+	av[n++] = "-kernel";
+	av[n++] = (char *)o->kernel;
+	if (o->initrd) {
+		av[n++] = "-initrd";
+		av[n++] = (char *)o->initrd;
+	}
+	av[n++] = "-append";
+	av[n++] = p->cmdline;
+	for (i = 0; i < nextra; i++)
+		av[n++] = extra[i];
+	av[n] = NULL;
+}
+
+/* parse_boot() - the options into @o; -1 to go on, else the exit status */
+static int parse_boot(int argc, char **argv, struct boot_opts *o)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
@@ -146,27 +236,20 @@ int cmd_boot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel = NULL, *initrd = NULL, *append = "", *vmlinux = NULL;
-	const char *dir = "hypertrace-boot", *smp = "2", *mem = "256", *accel = "auto";
-	const char *hang = "30";
-	char coll[PATH_MAX], trace[PATH_MAX + 16], console[PATH_MAX + 32];
-	char cmdline[4096], vml[PATH_MAX + 16], self[PATH_MAX];
-	char *av[64 + 32];
-	bool quiet = false;
-	int c, n = 0, i, status;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+k:i:a:o:m:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': kernel = optarg; break;
-		case 'i': initrd = optarg; break;
-		case 'a': append = optarg; break;
-		case 'V': vmlinux = optarg; break;
-		case 'o': dir = optarg; break;
-		case 'S': smp = optarg; break;
-		case 'm': mem = optarg; break;
-		case 'A': accel = optarg; break;
-		case 'H': hang = optarg; break;
-		case 'q': quiet = true; break;
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'a': o->append = optarg; break;
+		case 'V': o->vmlinux = optarg; break;
+		case 'o': o->dir = optarg; break;
+		case 'S': o->smp = optarg; break;
+		case 'm': o->mem = optarg; break;
+		case 'A': o->accel = optarg; break;
+		case 'H': o->hang = optarg; break;
+		case 'q': o->quiet = true; break;
 		case 'h':
 			boot_usage(stdout);
 			return EXIT_OK;
@@ -175,83 +258,60 @@ int cmd_boot(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!kernel) {
+	if (!o->kernel) {
 		err_msg("boot: --kernel BZIMAGE is required\n");
 		boot_usage(stderr);
 		return EXIT_USAGE;
-	}
-	if (access(kernel, R_OK) || (initrd && access(initrd, R_OK))) {
-		err_msg("boot: cannot read %s\n", access(kernel, R_OK) ? kernel : initrd);
-		return EXIT_FAIL;
 	}
 	if (argc - optind > 32) {
 		err_msg("boot: too many extra QEMU arguments\n");
 		return EXIT_USAGE;
 	}
-	if (!vmlinux) {
-		/* the kernel build tree keeps vmlinux next to (or above) bzImage */
-		snprintf(self, sizeof(self), "%s", kernel);
-		*(strrchr(self, '/') ? strrchr(self, '/') + 1 : self) = '\0';
-		snprintf(vml, sizeof(vml), "%svmlinux", self);
-		vmlinux = vml;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		err_msg("boot: cannot create %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+/* cmd_boot() - hypertrace boot */
+int cmd_boot(int argc, char **argv)
+{
+	struct boot_opts o = {
+		.append = "", .dir = "hypertrace-boot", .smp = "2", .mem = "256",
+		.accel = "auto", .hang = "30",
+	};
+	static struct boot_paths p;
+	char vml[PATH_MAX + 16], self[PATH_MAX];
+	char *av[64 + 32];
+	int status;
+
+	status = parse_boot(argc, argv, &o);
+	if (status >= 0)
+		return status;
+	if (access(o.kernel, R_OK) || (o.initrd && access(o.initrd, R_OK))) {
+		err_msg("boot: cannot read %s\n", access(o.kernel, R_OK) ? o.kernel : o.initrd);
 		return EXIT_FAIL;
 	}
-	snprintf(trace, sizeof(trace), "%s/trace.htf", dir);
-	snprintf(console, sizeof(console), "file:%s/console.log", dir);
-	unlink(trace);
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 panic=-1 %s", append);
-	sibling("hypertrace-collector", coll, sizeof(coll));
-	av[n++] = coll;
-	av[n++] = "run";
-	av[n++] = "-o";
-	av[n++] = trace;
-	av[n++] = "--accel";
-	av[n++] = (char *)accel;
-	av[n++] = "--hang-timeout";
-	av[n++] = (char *)hang;
-	if (!access(vmlinux, R_OK)) {
-		av[n++] = "--vmlinux";
-		av[n++] = (char *)vmlinux;
+	if (!o.vmlinux) {
+		/* the kernel build tree keeps vmlinux next to (or above) bzImage */
+		snprintf(self, sizeof(self), "%s", o.kernel);
+		*(strrchr(self, '/') ? strrchr(self, '/') + 1 : self) = '\0';
+		snprintf(vml, sizeof(vml), "%svmlinux", self);
+		o.vmlinux = vml;
 	}
-	if (quiet)
-		av[n++] = "-q";
-	av[n++] = "--";
-	av[n++] = "qemu-system-x86_64";
-	av[n++] = "-m";
-	av[n++] = (char *)mem;
-	av[n++] = "-smp";
-	av[n++] = (char *)smp;
-	av[n++] = "-display";
-	av[n++] = "none";
-	av[n++] = "-monitor";
-	av[n++] = "none";
-	av[n++] = "-no-reboot";
-	av[n++] = "-serial";
-	av[n++] = console;
-	av[n++] = "-kernel";
-	av[n++] = (char *)kernel;
-	if (initrd) {
-		av[n++] = "-initrd";
-		av[n++] = (char *)initrd;
+	if (mkdir(o.dir, 0700) < 0 && errno != EEXIST) {
+		err_msg("boot: cannot create %s: %s\n", o.dir, strerror(errno));
+		return EXIT_FAIL;
 	}
-	av[n++] = "-append";
-	av[n++] = cmdline;
-	for (i = optind; i < argc; i++)
-		av[n++] = argv[i];
-	av[n] = NULL;
+	collector_argv(&o, &p, av, argv + optind, argc - optind);
+	unlink(p.trace);
 	status = run_tool(av);
 	if (status < 0 || status == HTR_EXIT_ERROR || status == HTR_EXIT_USAGE ||
-	    access(trace, R_OK)) {
+	    access(p.trace, R_OK)) {
 		err_msg("boot: the collector failed (status %d); see its messages\n", status);
 		return EXIT_FAIL;
 	}
-	if (write_reports(dir, trace, vmlinux))
-		err_msg("boot: could not write every report into %s\n", dir);
-	if (!quiet)
+	if (write_reports(o.dir, p.trace, o.vmlinux))
+		err_msg("boot: could not write every report into %s\n", o.dir);
+	if (!o.quiet)
 		fprintf(stderr, "%s: report in %s/report.html (text: report.txt, JSON: report.json)\n",
-			prog, dir);
+			prog, o.dir);
 	return status;
 }

@@ -130,6 +130,141 @@ static int dump_trace(const char *path, const struct mapped_file *f, bool json, 
 	return ret;
 }
 
+/**
+ * struct dump_opts - what dump was asked for
+ * @json:       one JSON object per event
+ * @early_only: the early buffer only
+ * @quiet:      no summary on stderr
+ * @have_off:   @off was given
+ * @off:        offset of the control area in the image
+ */
+struct dump_opts {
+	bool json;
+	bool early_only;
+	bool quiet;
+	bool have_off;
+	size_t off;
+};
+
+/**
+ * struct image_loss - what a RAM image says was lost, by cause
+ * @lost:    the rings' (and the early buffer's) lost counters
+ * @orphans: records of CPUs without a ring
+ * @errors:  protocol violations seen
+ * @skipped: records skipped after them
+ * @gaps:    sequence gaps
+ * @bad:     records the decoder rejected
+ */
+struct image_loss {
+	uint64_t lost;
+	uint64_t orphans;
+	uint64_t errors;
+	uint64_t skipped;
+	uint64_t gaps;
+	uint64_t bad;
+};
+
+/* image_summary() - the summary of a RAM image: a JSON line and/or stderr */
+static void image_summary(const struct dump_opts *o, size_t nev, const struct image_loss *l,
+			  const struct htr_area *a, const struct htr_early *early)
+{
+	if (o->json)
+		printf("{\"summary\":{\"events\":%zu,\"lost_records\":%" PRIu64
+		       ",\"orphan_records\":%" PRIu64 ",\"seq_gaps\":%" PRIu64
+		       ",\"bad_records\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
+		       ",\"skipped_after_protocol_error\":%" PRIu64
+		       ",\"rings\":%u,\"early_buffer\":\"%s\"}}\n",
+		       nev, l->lost, l->orphans, l->gaps, l->bad, l->errors, l->skipped,
+		       a ? a->ctl.nr_rings : 0,
+		       early && early->state == HT_EARLY_ACTIVE ? "active" : "moved");
+	if (o->quiet)
+		return;
+	if (a)
+		fprintf(stderr, "%s: control area at %#zx: %u rings of %u records\n",
+			prog, a->off, a->ctl.nr_rings, a->ctl.ring_records);
+	if (early)
+		fprintf(stderr, "%s: early buffer at %#zx (%s): %u records\n", prog,
+			early->off, early->state == HT_EARLY_ACTIVE ? "never moved" : "moved",
+			early->count);
+	fprintf(stderr, "%s: %zu events; lost %" PRIu64 " records (+%" PRIu64
+		" orphans, +%" PRIu64 " skipped after protocol errors); %" PRIu64
+		" bad records; %" PRIu64 " protocol errors\n",
+		prog, nev, l->lost, l->orphans, l->skipped, l->bad, l->errors);
+}
+
+/* dump_image() - the events of a guest RAM image: control area and early buffer */
+static int dump_image(const char *path, const struct mapped_file *m,
+		      const struct dump_opts *o)
+{
+	struct image_loss l = { 0 };
+	struct ev_list d = { 0 };
+	struct htr_early early;
+	struct htr_area a;
+	bool have_area = false, have_early = false;
+	int err, ret = EXIT_FAIL;
+	size_t i;
+
+	if (!o->early_only) {
+		err = o->have_off ? htr_area_open(&a, m->data, m->size, o->off, false) :
+				    htr_area_find(&a, m->data, m->size, false);
+		if (err == HTR_OK)
+			have_area = true;
+		else if (err != HTR_E_NOTFOUND || o->have_off)
+			err_msg("dump: %s: control area: %s\n", path, htr_strerror(err));
+	}
+	if (htr_early_find(&early, m->data, m->size) == HTR_OK &&
+	    (early.state == HT_EARLY_ACTIVE || !have_area))
+		have_early = true;
+	if (!have_area && !have_early) {
+		err_msg("dump: %s: no Hypertrace data (is this the guest RAM file of a "
+			"kernel built with the Hypertrace patches?)\n", path);
+		return EXIT_FAIL;
+	}
+	if (have_early) {
+		/* early records may come from any boot CPU number */
+		if (htr_decoder_init(&d.dec, HT_MAX_RINGS) != HTR_OK)
+			goto out_nomem;
+		for (i = 0; i < early.count; i++)
+			ev_decode_rec(&d, &early.rec[i], 0);
+		ev_flush_streams(&d);
+		l.lost += early.lost;
+		l.gaps += d.dec.seq_lost;
+		l.bad += d.dec.bad;
+		htr_decoder_free(&d.dec);
+	}
+	if (have_area) {
+		if (htr_decoder_init(&d.dec, a.ctl.nr_rings) != HTR_OK)
+			goto out_nomem;
+		htr_area_drain(&a, ev_decode_rec, &d);
+		ev_flush_streams(&d);
+		for (i = 0; i < a.ctl.nr_rings; i++) {
+			l.lost += a.rings[i].lost;
+			l.errors += a.rings[i].errors;
+			l.skipped += a.rings[i].skipped;
+		}
+		l.orphans = htr_area_orphans(&a);
+		l.gaps += d.dec.seq_lost;
+		l.bad += d.dec.bad;
+	}
+	if (d.failed)
+		goto out_nomem;
+	if (d.nr)
+		qsort(d.ev, d.nr, sizeof(d.ev[0]), ev_by_time);
+	for (i = 0; i < d.nr; i++)
+		print_event(&d.ev[i], o->json);
+	image_summary(o, d.nr, &l, have_area ? &a : NULL, have_early ? &early : NULL);
+	ret = stdout_ok();
+	goto out_free;
+
+out_nomem:
+	err_msg("dump: out of memory\n");
+out_free:
+	ev_list_free(&d);
+	if (have_area)
+		htr_area_close(&a);
+	return ret;
+}
+
 /* cmd_dump() - hypertrace dump */
 int cmd_dump(int argc, char **argv)
 {
@@ -141,32 +276,27 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, early_only = false, quiet = false, have_off = false;
-	struct ev_list d = { 0 };
+	struct dump_opts o = { 0 };
 	struct mapped_file m;
-	struct htr_early early;
-	struct htr_area a;
-	int c, err, have_area = 0, have_early = 0, ret = EXIT_FAIL;
-	uint64_t lost = 0, orphans = 0, errors = 0, gaps = 0, bad = 0, skipped = 0;
-	size_t off = 0, i;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "jeo:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			o.json = true;
 			break;
 		case 'e':
-			early_only = true;
+			o.early_only = true;
 			break;
 		case 'o':
-			if (parse_offset(optarg, &off)) {
+			if (parse_offset(optarg, &o.off)) {
 				err_msg("dump: invalid offset '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			have_off = true;
+			o.have_off = true;
 			break;
 		case 'q':
-			quiet = true;
+			o.quiet = true;
 			break;
 		case 'h':
 			dump_usage(stdout);
@@ -183,95 +313,10 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (map_file(argv[optind], &m))
 		return EXIT_FAIL;
-	if (m.size >= 8 && !memcmp(m.data, HTF_MAGIC, 8)) {
-		ret = dump_trace(argv[optind], &m, json, quiet);
-		goto out_unmap;
-	}
-
-	if (!early_only) {
-		err = have_off ? htr_area_open(&a, m.data, m.size, off, false) :
-				 htr_area_find(&a, m.data, m.size, false);
-		if (err == HTR_OK) {
-			have_area = 1;
-		} else if (err != HTR_E_NOTFOUND || have_off) {
-			err_msg("dump: %s: control area: %s\n", argv[optind],
-				htr_strerror(err));
-		}
-	}
-	if (htr_early_find(&early, m.data, m.size) == HTR_OK &&
-	    (early.state == HT_EARLY_ACTIVE || !have_area))
-		have_early = 1;
-	if (!have_area && !have_early) {
-		err_msg("dump: %s: no Hypertrace data (is this the guest RAM file of a "
-			"kernel built with the Hypertrace patches?)\n", argv[optind]);
-		goto out_unmap;
-	}
-
-	if (have_early) {
-		/* early records may come from any boot CPU number */
-		if (htr_decoder_init(&d.dec, HT_MAX_RINGS) != HTR_OK)
-			goto out_nomem;
-		for (i = 0; i < early.count; i++)
-			ev_decode_rec(&d, &early.rec[i], 0);
-		ev_flush_streams(&d);
-		lost += early.lost;
-		gaps += d.dec.seq_lost;
-		bad += d.dec.bad;
-		htr_decoder_free(&d.dec);
-	}
-	if (have_area) {
-		if (htr_decoder_init(&d.dec, a.ctl.nr_rings) != HTR_OK)
-			goto out_nomem;
-		htr_area_drain(&a, ev_decode_rec, &d);
-		ev_flush_streams(&d);
-		for (i = 0; i < a.ctl.nr_rings; i++) {
-			lost += a.rings[i].lost;
-			errors += a.rings[i].errors;
-			skipped += a.rings[i].skipped;
-		}
-		orphans = htr_area_orphans(&a);
-		gaps += d.dec.seq_lost;
-		bad += d.dec.bad;
-	}
-	if (d.failed)
-		goto out_nomem;
-
-	qsort(d.ev, d.nr, sizeof(d.ev[0]), ev_by_time);
-	for (i = 0; i < d.nr; i++)
-		print_event(&d.ev[i], json);
-	if (json)
-		printf("{\"summary\":{\"events\":%zu,\"lost_records\":%" PRIu64
-		       ",\"orphan_records\":%" PRIu64 ",\"seq_gaps\":%" PRIu64
-		       ",\"bad_records\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
-		       ",\"skipped_after_protocol_error\":%" PRIu64
-		       ",\"rings\":%u,\"early_buffer\":\"%s\"}}\n",
-		       d.nr, lost, orphans, gaps, bad, errors, skipped,
-		       have_area ? a.ctl.nr_rings : 0,
-		       !have_early ? "moved" : early.state == HT_EARLY_ACTIVE ?
-		       "active" : "moved");
-	if (!quiet) {
-		if (have_area)
-			fprintf(stderr, "%s: control area at %#zx: %u rings of %u records\n",
-				prog, a.off, a.ctl.nr_rings, a.ctl.ring_records);
-		if (have_early)
-			fprintf(stderr, "%s: early buffer at %#zx (%s): %u records\n", prog,
-				early.off, early.state == HT_EARLY_ACTIVE ? "never moved" : "moved",
-				early.count);
-		fprintf(stderr, "%s: %zu events; lost %" PRIu64 " records (+%" PRIu64
-			" orphans, +%" PRIu64 " skipped after protocol errors); %" PRIu64
-			" bad records; %" PRIu64 " protocol errors\n",
-			prog, d.nr, lost, orphans, skipped, bad, errors);
-	}
-	ret = stdout_ok();
-	goto out_free;
-
-out_nomem:
-	err_msg("dump: out of memory\n");
-out_free:
-	ev_list_free(&d);
-	if (have_area)
-		htr_area_close(&a);
-out_unmap:
+	if (m.size >= 8 && !memcmp(m.data, HTF_MAGIC, 8))
+		ret = dump_trace(argv[optind], &m, o.json, o.quiet);
+	else
+		ret = dump_image(argv[optind], &m, &o);
 	unmap_file(&m);
 	return ret;
 }

@@ -123,5 +123,17 @@ if os.path.exists(ASAN):
                 crashes.append((i, args, p.returncode, p.stderr[-400:]))
     ok(not crashes, '150 damaged traces with valid CRCs, report/json/export under ASan+UBSan: '
        'exit 0 or 1, never a crash', crashes[:2])
+# an output that cannot be written is an error, with a message (was: exit 0)
+boot = os.path.join(FX, 'boot.htf')
+full = []
+for args in (['report'], ['report', '--json'], ['html', '-o', '/dev/full'],
+             ['export', '-f', 'perfetto', '-o', '/dev/full'],
+             ['export', '-f', 'csv', '-o', '/dev/full'], ['dump']):
+    with open('/dev/full', 'w') as sink:
+        p = subprocess.run([HT] + args + [boot], stdout=sink, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 1 or 'No space left on device' not in p.stderr:
+        full.append((args, p.returncode, p.stderr[-200:]))
+ok(not full, 'report, report --json, html, export and dump into /dev/full: exit 1, '
+   '"No space left on device"', str(full))
 subprocess.run(['rm', '-rf', tmp])
 sys.exit(T.done())
