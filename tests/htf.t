@@ -25,16 +25,7 @@ tmp = tempfile.mkdtemp(prefix='ht-htf-')
 
 def dump(path, quiet=True):
     """hypertrace dump --json: (events, summary, exit status, stderr)."""
-    p = subprocess.run([HT, 'dump', '--json'] + (['--quiet'] if quiet else []) + [path],
-                       capture_output=True, text=True)
-    evs, summ = [], {}
-    for line in p.stdout.splitlines():
-        o = json.loads(line)
-        if 'summary' in o:
-            summ = o['summary']
-        else:
-            evs.append(o)
-    return evs, summ, p.returncode, p.stderr
+    return htboot.dump_json(path, quiet, HT)
 
 
 # ---- the fixtures, recorded by the collector --------------------------------

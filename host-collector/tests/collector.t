@@ -63,16 +63,7 @@ def chunks(path):
 
 def events(path):
     """hypertrace dump --json of a trace file: (events, summary, rc)."""
-    p = subprocess.run([htboot.HYPERTRACE, 'dump', '--json', '--quiet', path],
-                       capture_output=True, text=True)
-    evs, summ = [], {}
-    for line in p.stdout.splitlines():
-        o = json.loads(line)
-        if 'summary' in o:
-            summ = o['summary']
-        else:
-            evs.append(o)
-    return evs, summ, p.returncode
+    return htboot.dump_json(path)[:3]
 
 
 def wait_level(p):

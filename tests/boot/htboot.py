@@ -120,6 +120,20 @@ def boot(append='', smp=1, mem=256, timeout=60, initrd=True, extra=None):
 _symbols = None
 
 
+def dump_json(path, quiet=True, hypertrace=None):
+    """hypertrace dump --json of a trace or image: (events, summary, exit status, stderr)."""
+    p = subprocess.run([hypertrace or HYPERTRACE, 'dump', '--json'] +
+                       (['--quiet'] if quiet else []) + [path], capture_output=True, text=True)
+    evs, summ = [], {}
+    for line in p.stdout.splitlines():
+        o = json.loads(line)
+        if 'summary' in o:
+            summ = o['summary']
+        else:
+            evs.append(o)
+    return evs, summ, p.returncode, p.stderr
+
+
 def symbols():
     """System.map as {name: address} and {address: name} for text symbols."""
     global _symbols
