@@ -68,7 +68,7 @@ void record_progress(struct run *r, bool final)
 		return;
 	if (r->shm.found)
 		for (i = 0; i < r->shm.area.ctl.nr_rings; i++)
-			lost += r->shm.area.rings[i].lost;
+			lost = htr_add_sat(lost, r->shm.area.rings[i].lost);
 	if (r->tty) {
 		fprintf(stderr, "\r\033[K[%6.1fs] %s %-56.56s %" PRIu64 " records, %"
 			PRIu64 " lost%s", t, r->st.b.booted ? "booted" : "booting",

@@ -35,6 +35,15 @@ enum htr_err {
 
 const char *htr_strerror(int err);
 
+/*
+ * htr_add_sat() - @a + @b, or UINT64_MAX when that overflows: loss counters
+ * come from the guest, and a hostile one must not wrap a sum to near zero
+ */
+static inline uint64_t htr_add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 /**
  * struct htr_ring - host-private state of one ring
  * @tail:      records consumed (our copy; the guest's is never trusted)

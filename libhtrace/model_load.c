@@ -331,8 +331,10 @@ static void read_loss(struct boot_model *m, struct loader *ld)
 		return;
 	o = json_loadb((const char *)ld->loss, ld->loss_len, 0, NULL);
 	json_array_foreach(json_object_get(o, "rings"), i, r) {
-		m->loss.ring_lost += (uint64_t)json_integer_value(json_object_get(r, "lost"));
-		m->loss.skipped += (uint64_t)json_integer_value(json_object_get(r, "skipped"));
+		m->loss.ring_lost = htr_add_sat(m->loss.ring_lost,
+				(uint64_t)json_integer_value(json_object_get(r, "lost")));
+		m->loss.skipped = htr_add_sat(m->loss.skipped,
+				(uint64_t)json_integer_value(json_object_get(r, "skipped")));
 	}
 	m->loss.orphans = (uint64_t)json_integer_value(json_object_get(o, "orphans"));
 	m->loss.probe = (uint64_t)json_integer_value(json_object_get(o, "probe_dropped"));
@@ -486,8 +488,9 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 	if (!sorted(&m->ev))
 		qsort(m->ev.ev, m->ev.nr, sizeof(m->ev.ev[0]), ev_by_time);
 	read_loss(m, &ld);
-	m->lost = m->loss.ring_lost + m->loss.orphans + m->loss.skipped + m->loss.probe +
-		  m->loss.seq_gaps;
+	m->lost = htr_add_sat(htr_add_sat(htr_add_sat(m->loss.ring_lost, m->loss.orphans),
+					  htr_add_sat(m->loss.skipped, m->loss.probe)),
+			      m->loss.seq_gaps);
 	read_meta(m, &ld);
 	if (o->events_only)
 		goto out_loader;

@@ -227,7 +227,7 @@ static int dump_image(const char *path, const struct mapped_file *m,
 		for (i = 0; i < early.count; i++)
 			ev_decode_rec(&d, &early.rec[i], 0);
 		ev_flush_streams(&d);
-		l.lost += early.lost;
+		l.lost = htr_add_sat(l.lost, early.lost);
 		l.gaps += d.dec.seq_lost;
 		l.bad += d.dec.bad;
 		htr_decoder_free(&d.dec);
@@ -238,7 +238,7 @@ static int dump_image(const char *path, const struct mapped_file *m,
 		htr_area_drain(&a, ev_decode_rec, &d);
 		ev_flush_streams(&d);
 		for (i = 0; i < a.ctl.nr_rings; i++) {
-			l.lost += a.rings[i].lost;
+			l.lost = htr_add_sat(l.lost, a.rings[i].lost);
 			l.errors += a.rings[i].errors;
 			l.skipped += a.rings[i].skipped;
 		}
