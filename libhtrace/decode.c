@@ -93,8 +93,26 @@ int htr_decoder_init(struct htr_decoder *d, unsigned int nr_cpus)
 /* htr_decoder_free() - release a decoder's memory */
 void htr_decoder_free(struct htr_decoder *d)
 {
+	unsigned int i;
+
+	for (i = 0; d->streams && i < d->nr_cpus; i++)
+		free(d->streams[i]);
 	free(d->streams);
 	d->streams = NULL;
+}
+
+/**
+ * htr_decoder_stream() - the state of @cpu's stream, made on first use
+ * @d:   the decoder
+ * @cpu: below d->nr_cpus
+ *
+ * Return: the stream, or NULL when memory ran out.
+ */
+struct htr_stream *htr_decoder_stream(struct htr_decoder *d, unsigned int cpu)
+{
+	if (!d->streams[cpu])
+		d->streams[cpu] = calloc(1, sizeof(*d->streams[cpu]));
+	return d->streams[cpu];
 }
 
 /* take_event() - move a stream's assembled event to @out */
@@ -151,8 +169,9 @@ static void seq_check(struct htr_decoder *d, struct htr_stream *s, uint32_t seq)
  * @rec: the record (a copy; never guest memory itself)
  * @out: room for two events: a string event cut short, then this one
  *
- * Return: the number of events written to @out (0, 1 or 2), or
- * HTR_E_PROTOCOL for a record that is rejected and counted in d->bad.
+ * Return: the number of events written to @out (0, 1 or 2), HTR_E_PROTOCOL
+ * for a record that is rejected and counted in d->bad, or HTR_E_NOMEM when
+ * its CPU's stream could not be made.
  */
 int htr_decode(struct htr_decoder *d, const struct ht_record *rec,
 	       struct htr_event out[2])
@@ -169,7 +188,9 @@ int htr_decode(struct htr_decoder *d, const struct ht_record *rec,
 		d->bad++;
 		return HTR_E_PROTOCOL;
 	}
-	s = &d->streams[cpu];
+	s = htr_decoder_stream(d, cpu);
+	if (!s)
+		return HTR_E_NOMEM;
 	seq_check(d, s, seq);
 
 	if (type == HT_EV_CONT) {
@@ -226,9 +247,9 @@ int htr_decoder_flush(struct htr_decoder *d, unsigned int cpu,
 {
 	struct htr_stream *s;
 
-	if (cpu >= d->nr_cpus)
+	if (cpu >= d->nr_cpus || !d->streams[cpu])
 		return 0;
-	s = &d->streams[cpu];
+	s = d->streams[cpu];
 	if (!s->want)
 		return 0;
 	take_event(d, s, out, true);
@@ -252,7 +273,7 @@ uint64_t htr_stream_pending_loss(const struct htr_decoder *d, unsigned int cpu,
 
 	if (cpu >= d->nr_cpus)
 		return 0;
-	s = &d->streams[cpu];
-	gap = (uint32_t)guest_seq_next - (s->started ? s->next_seq : 0);
+	s = d->streams[cpu];
+	gap = (uint32_t)guest_seq_next - (s && s->started ? s->next_seq : 0);
 	return gap < 0x80000000u ? gap : 0;
 }

@@ -79,6 +79,8 @@ int ev_decode_rec(void *ctx, const struct ht_record *rec, unsigned int ring)
 
 	(void)ring;
 	n = htr_decode(&d->dec, rec, out);
+	if (n == HTR_E_NOMEM)
+		d->failed = 1;
 	for (i = 0; i < n; i++)
 		ev_add(d, &out[i]);
 	return d->failed;

@@ -165,7 +165,8 @@ struct htr_stream {
 /**
  * struct htr_decoder - turns records into events, one stream per CPU
  * @nr_cpus:     streams; records of higher CPUs are rejected
- * @streams:     the per-CPU state
+ * @streams:     the per-CPU state, each allocated when its CPU's first
+ *               record arrives (most of HT_MAX_RINGS are never used)
  * @records:     records fed in
  * @events:      events produced
  * @bad:         records rejected (bad type, CPU, stray continuation)
@@ -175,7 +176,7 @@ struct htr_stream {
  */
 struct htr_decoder {
 	unsigned int nr_cpus;
-	struct htr_stream *streams;
+	struct htr_stream **streams;
 	uint64_t records;
 	uint64_t events;
 	uint64_t bad;
@@ -188,6 +189,7 @@ int htr_decoder_init(struct htr_decoder *d, unsigned int nr_cpus);
 void htr_decoder_free(struct htr_decoder *d);
 int htr_decode(struct htr_decoder *d, const struct ht_record *rec,
 	       struct htr_event out[2]);
+struct htr_stream *htr_decoder_stream(struct htr_decoder *d, unsigned int cpu);
 int htr_decoder_flush(struct htr_decoder *d, unsigned int cpu,
 		      struct htr_event *out);
 uint64_t htr_stream_pending_loss(const struct htr_decoder *d, unsigned int cpu,

@@ -191,8 +191,8 @@ static int run(const char *name, unsigned int nprod, unsigned int ring_records,
 	htr_ring_drain(&st.area, 0, NULL, NULL);
 	htr_decoder_init(&st.dec, nprod);
 	/* ring 0 starts at seq 1 after the announce record */
-	st.dec.streams[0].started = true;
-	st.dec.streams[0].next_seq = 1;
+	htr_decoder_stream(&st.dec, 0)->started = true;
+	htr_decoder_stream(&st.dec, 0)->next_seq = 1;
 
 	pthread_create(&tc, NULL, consumer, NULL);
 	for (i = 0; i < nprod; i++)
