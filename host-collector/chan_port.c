@@ -9,7 +9,6 @@
  * close them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,17 +17,14 @@
 
 /**
  * struct port_chan - the doorbell's socket and the bytes not yet a record
- * @listen_fd: listening socket (run), -1 once QEMU connected or when
- *             attaching
- * @fd:        the connection, -1 before it and after QEMU closed it
+ * @sock:      the socket QEMU's isa-debugcon chardev writes to
  * @buf:       bytes not yet forming a whole record
  * @have:      how many
  * @bytes:     bytes received in all
  * @flooded:   the guest sent more than PORT_MAX_BYTES; the rest is dropped
  */
 struct port_chan {
-	int listen_fd;
-	int fd;
+	struct unix_end sock;
 	unsigned char buf[HT_RECORD_SIZE];
 	unsigned int have;
 	uint64_t bytes;
@@ -41,7 +37,7 @@ static struct port_chan *port_new(void)
 	struct port_chan *p = calloc(1, sizeof(*p));
 
 	if (p)
-		p->listen_fd = p->fd = -1;
+		unix_end_init(&p->sock);
 	return p;
 }
 
@@ -55,13 +51,12 @@ static struct port_chan *port_new(void)
 int port_listen(struct port_chan **out, const char *path)
 {
 	struct port_chan *p = port_new();
+	int err;
 
 	if (!p)
 		return -ENOMEM;
-	p->listen_fd = unix_listen(path);
-	if (p->listen_fd < 0) {
-		int err = p->listen_fd;
-
+	err = unix_end_listen(&p->sock, path);
+	if (err) {
 		free(p);
 		return err;
 	}
@@ -83,22 +78,13 @@ int port_connect(struct port_chan **out, const char *path)
 
 	if (!p)
 		return -ENOMEM;
-	p->fd = unix_connect(path);
-	if (p->fd < 0) {
-		err = p->fd;
-		goto out_free;
-	}
-	if (fcntl(p->fd, F_SETFL, O_NONBLOCK) < 0) {
-		err = -errno;
-		close(p->fd);
-		goto out_free;
+	err = unix_end_connect(&p->sock, path);
+	if (err) {
+		free(p);
+		return err;
 	}
 	*out = p;
 	return 0;
-
-out_free:
-	free(p);
-	return err;
 }
 
 /**
@@ -110,9 +96,7 @@ out_free:
  */
 int port_fd(const struct port_chan *p)
 {
-	if (!p)
-		return -1;
-	return p->fd >= 0 ? p->fd : p->listen_fd;
+	return p ? unix_end_poll_fd(&p->sock) : -1;
 }
 
 /* port_cut() - cut @got bytes of @buf into records at @out[*n...] */
@@ -146,24 +130,23 @@ long port_read(struct port_chan *p, struct ht_record *out, unsigned int max)
 	unsigned char buf[4096];
 	unsigned int n = 0;
 	ssize_t got;
+	int fd;
 
 	if (!p)
 		return 0;
-	if (p->fd < 0 && p->listen_fd >= 0)
-		unix_accept_once(&p->listen_fd, &p->fd);
-	if (p->fd < 0)
+	fd = unix_end_conn(&p->sock);
+	if (fd < 0)
 		return 0;
 	while (n < max) {
 		size_t want = (size_t)(max - n) * HT_RECORD_SIZE;
 
-		got = read(p->fd, buf, want < sizeof(buf) ? want : sizeof(buf));
+		got = read(fd, buf, want < sizeof(buf) ? want : sizeof(buf));
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
 			return errno == EAGAIN ? (long)n : -errno;
 		if (got == 0) {
-			close(p->fd);
-			p->fd = -1;
+			unix_end_hangup(&p->sock);
 			return n ? (long)n : -ECONNRESET;
 		}
 		p->bytes += got;
@@ -206,9 +189,6 @@ void port_close(struct port_chan *p)
 {
 	if (!p)
 		return;
-	if (p->listen_fd >= 0)
-		close(p->listen_fd);
-	if (p->fd >= 0)
-		close(p->fd);
+	unix_end_close(&p->sock);
 	free(p);
 }

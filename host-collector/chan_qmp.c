@@ -7,7 +7,6 @@
  * qmp_close() close them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +20,7 @@
 
 /**
  * struct qmp_chan - one QMP connection
- * @listen_fd:  listening socket (run), -1 once connected or when attaching
- * @fd:         the connection, -1 before it and after QEMU closed it
+ * @sock:       the socket of QEMU's QMP monitor
  * @ready:      capabilities negotiated
  * @cpus_asked: query-cpus-fast sent, reply not yet seen
  * @ntids:      vCPU threads found (0 until QEMU answered)
@@ -31,8 +29,7 @@
  * @have:       how many
  */
 struct qmp_chan {
-	int listen_fd;
-	int fd;
+	struct unix_end sock;
 	bool ready;
 	bool cpus_asked;
 	unsigned int ntids;
@@ -47,7 +44,7 @@ static struct qmp_chan *qmp_new(void)
 	struct qmp_chan *q = calloc(1, sizeof(*q));
 
 	if (q)
-		q->listen_fd = q->fd = -1;
+		unix_end_init(&q->sock);
 	return q;
 }
 
@@ -61,13 +58,12 @@ static struct qmp_chan *qmp_new(void)
 int qmp_listen(struct qmp_chan **out, const char *path)
 {
 	struct qmp_chan *q = qmp_new();
+	int err;
 
 	if (!q)
 		return -ENOMEM;
-	q->listen_fd = unix_listen(path);
-	if (q->listen_fd < 0) {
-		int err = q->listen_fd;
-
+	err = unix_end_listen(&q->sock, path);
+	if (err) {
 		free(q);
 		return err;
 	}
@@ -89,22 +85,13 @@ int qmp_connect(struct qmp_chan **out, const char *path)
 
 	if (!q)
 		return -ENOMEM;
-	q->fd = unix_connect(path);
-	if (q->fd < 0) {
-		err = q->fd;
-		goto out_free;
-	}
-	if (fcntl(q->fd, F_SETFL, O_NONBLOCK) < 0) {
-		err = -errno;
-		close(q->fd);
-		goto out_free;
+	err = unix_end_connect(&q->sock, path);
+	if (err) {
+		free(q);
+		return err;
 	}
 	*out = q;
 	return 0;
-
-out_free:
-	free(q);
-	return err;
 }
 
 /**
@@ -116,9 +103,7 @@ out_free:
  */
 int qmp_fd(const struct qmp_chan *q)
 {
-	if (!q)
-		return -1;
-	return q->fd >= 0 ? q->fd : q->listen_fd;
+	return q ? unix_end_poll_fd(&q->sock) : -1;
 }
 
 /**
@@ -129,7 +114,7 @@ int qmp_fd(const struct qmp_chan *q)
  */
 bool qmp_connected(const struct qmp_chan *q)
 {
-	return q && q->fd >= 0;
+	return q && q->sock.fd >= 0;
 }
 
 /**
@@ -154,7 +139,7 @@ static int qmp_send(struct qmp_chan *q, const char *line)
 	ssize_t n;
 
 	while (done < len) {
-		n = write(q->fd, line + done, len - done);
+		n = write(q->sock.fd, line + done, len - done);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
@@ -175,7 +160,7 @@ int qmp_command(struct qmp_chan *q, const char *cmd)
 {
 	char line[128];
 
-	if (!q || q->fd < 0 || !q->ready)
+	if (!q || q->sock.fd < 0 || !q->ready)
 		return -ENOTCONN;
 	snprintf(line, sizeof(line), "{\"execute\": \"%s\"}\n", cmd);
 	return qmp_send(q, line);
@@ -240,21 +225,18 @@ int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx)
 
 	if (!q)
 		return 0;
-	if (q->fd < 0 && q->listen_fd >= 0)
-		unix_accept_once(&q->listen_fd, &q->fd);
-	if (q->fd < 0)
+	if (unix_end_conn(&q->sock) < 0)
 		return 0;
 	for (;;) {
 		if (q->have == sizeof(q->buf) - 1)
 			q->have = 0;	/* a line too long for QMP: drop it */
-		n = read(q->fd, q->buf + q->have, sizeof(q->buf) - 1 - q->have);
+		n = read(q->sock.fd, q->buf + q->have, sizeof(q->buf) - 1 - q->have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
 		if (n == 0) {
-			close(q->fd);
-			q->fd = -1;
+			unix_end_hangup(&q->sock);
 			return -ECONNRESET;
 		}
 		q->have += n;
@@ -278,9 +260,6 @@ void qmp_close(struct qmp_chan *q)
 {
 	if (!q)
 		return;
-	if (q->listen_fd >= 0)
-		close(q->listen_fd);
-	if (q->fd >= 0)
-		close(q->fd);
+	unix_end_close(&q->sock);
 	free(q);
 }

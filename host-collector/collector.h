@@ -116,9 +116,25 @@ int cmd_attach(int argc, char **argv);
 /* misc.c */
 uint64_t now_ns(void);
 uint64_t realtime_ns(void);
-int unix_listen(const char *path);
-int unix_connect(const char *path);
-int unix_accept_once(int *listen_fd, int *fd);
+
+/**
+ * struct unix_end - our end of a QEMU chardev on a unix socket: we listen
+ * and QEMU connects once (run), or we connect to QEMU's server (attach)
+ * @listen_fd: the listening socket, -1 once QEMU connected or when we connect
+ * @fd:        the connection (non-blocking), -1 before it and after a hang-up
+ */
+struct unix_end {
+	int listen_fd;
+	int fd;
+};
+
+void unix_end_init(struct unix_end *e);
+int unix_end_listen(struct unix_end *e, const char *path);
+int unix_end_connect(struct unix_end *e, const char *path);
+int unix_end_poll_fd(const struct unix_end *e);
+int unix_end_conn(struct unix_end *e);
+void unix_end_hangup(struct unix_end *e);
+void unix_end_close(struct unix_end *e);
 bool unix_path_fits(const char *path);
 void coll_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
