@@ -141,8 +141,10 @@ t.ok(rc == 3 and r.get('failure', {}).get('kind') == 'panic' and
 rc, r, took, err = boot('reboot', 'hypertrace_test=reboot_delay:1000')
 steps = [s for s in r.get('shutdown', []) if s['kind'] != 'phase']
 top = max(steps, key=lambda s: s['duration_ns']) if steps else {}
+# mdelay(1000) is only as good as the guest's delay calibration under TCG,
+# which a loaded host skews (890 ms seen with the host busy): allow 25%
 t.ok(rc == 0 and top.get('name') == 'ht_selftest_reboot_notify' and
-     top.get('duration_ns', 0) >= 900e6,
+     top.get('duration_ns', 0) >= 750e6,
      'slow reboot notifier named as the slowest shutdown step (%.0f ms)'
      % (top.get('duration_ns', 0) / 1e6), steps[:3])
 

@@ -170,7 +170,7 @@ class Tap:
         print('%sok %d - %s' % ('' if cond else 'not ', self.n, what), flush=True)
         if not cond:
             self.failed += 1
-            for line in (diag or '').splitlines()[-30:]:
+            for line in str(diag or '').splitlines()[-30:]:
                 print('#   ' + line)
         return cond
 
