@@ -247,6 +247,9 @@ out_free:
 	return err;
 }
 
+/* differences of host and guest time beyond this (73 years) are garbage */
+#define MODEL_CLOCK_MAX_NS	(1ULL << 61)
+
 /* cmp_i64() - qsort order of int64_t */
 static int cmp_i64(const void *a, const void *b)
 {
@@ -260,6 +263,7 @@ static int cmp_i64(const void *a, const void *b)
  * sample is no earlier than the moment the guest stamped, so the fit is
  * the smallest host - guest difference; the others are its residuals.
  * KVM's TSC-offset samples, where present, are exact and preferred.
+ * Samples are bounded (MODEL_CLOCK_MAX_NS) so no difference overflows.
  */
 static int fit_clock(struct boot_model *m, struct loader *ld)
 {
@@ -278,7 +282,9 @@ static int fit_clock(struct boot_model *m, struct loader *ld)
 		const struct htf_clock_sample *s = &ld->clk[i];
 		uint64_t g = (uint64_t)((unsigned __int128)s->guest_tsc * 1000000 / m->tsc_khz);
 
-		if ((method && s->method != method) || s->host_ns < g)
+		/* a sample from before the TSC's zero, or centuries after it, is garbage */
+		if ((method && s->method != method) || s->host_ns < g ||
+		    s->host_ns - g > MODEL_CLOCK_MAX_NS)
 			continue;
 		d[n] = (int64_t)(s->host_ns - g);
 		if (d[n] < best)

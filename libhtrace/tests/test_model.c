@@ -182,6 +182,17 @@ static void test_clock(void)
 	is(m.boot_ns, 499000000 + 10000, "clock: times count from QEMU's launch");
 	model_free(&m);
 
+	/* hostile samples: centuries apart (the fuzzer's overflow), before zero */
+	base_boot(&t);
+	finish_boot(&t);
+	t.clk[t.nclk++] = (struct htf_clock_sample){ 1000, 500001000, 0, HTF_CLOCK_DOORBELL, 0 };
+	t.clk[t.nclk++] = (struct htf_clock_sample){ 0, 0xfd7a3cbd4f8a6e93ULL, 1, HTF_CLOCK_DOORBELL, 0 };
+	t.clk[t.nclk++] = (struct htf_clock_sample){ 1ULL << 62, 5, 0, HTF_CLOCK_DOORBELL, 0 };
+	ok(!load(&m, &t, "{\"exit_status\":0,\"verdict\":\"none\"}") &&
+	   m.clock.offset_ns == 500000000 && m.clock.max_residual_ns == 0 && !m.clock.cpu_seen[1],
+	   "clock: samples centuries off or before the TSC's zero are ignored, without overflow");
+	model_free(&m);
+
 	base_boot(&t);
 	finish_boot(&t);
 	ok(!load(&m, &t, "{\"exit_status\":0,\"verdict\":\"none\"}"), "clock: no samples loads");
