@@ -217,10 +217,16 @@ static int add_doorbell(struct boot_model *m, struct loader *ld)
 		const struct ev *hit = bsearch(&m->ev.ev[i], door.ev, door.nr,
 					       sizeof(*door.ev), by_identity);
 
-		/* several doorbell copies of one event: mark them all */
-		while (hit && hit > door.ev && !by_identity(hit - 1, &m->ev.ev[i]))
+		/*
+		 * several doorbell copies of one event: mark the whole run of
+		 * them once (a hostile guest repeating one identity must not
+		 * make this quadratic)
+		 */
+		if (!hit || copy[hit - door.ev])
+			continue;
+		while (hit > door.ev && !by_identity(hit - 1, &m->ev.ev[i]))
 			hit--;
-		for (; hit && hit < door.ev + door.nr && !by_identity(hit, &m->ev.ev[i]); hit++)
+		for (; hit < door.ev + door.nr && !by_identity(hit, &m->ev.ev[i]); hit++)
 			copy[hit - door.ev] = true;
 	}
 	for (i = 0; i < door.nr; i++) {

@@ -123,6 +123,25 @@ if os.path.exists(ASAN):
                 crashes.append((i, args, p.returncode, p.stderr[-400:]))
     ok(not crashes, '150 damaged traces with valid CRCs, report/json/export under ASan+UBSan: '
        'exit 0 or 1, never a crash', crashes[:2])
+# a hostile guest repeating one identity on the rings and the doorbell: the
+# copies are found in one pass (was quadratic: minutes, a hang for the gate)
+same = htf.record(htf.EV['user_marker'], cpu=0, seq=5, tsc=1000)
+dup = os.path.join(tmp, 'dup.htf')
+w = htf.Writer(dup).header().metadata({'tool': 'report.t', 'abi_version': 1})
+w.records(htf.SRC_RING, [htf.record(htf.EV['tsc_khz'], tsc=1, a0=2000000)] + [same] * 50000)
+for i in range(5):
+    w.records(htf.SRC_PORT, [same] * 100000)
+w.end({'exit_status': 0, 'verdict': 'none'})
+try:
+    p = subprocess.run([HT, 'dump', '--json', '-q', dup], capture_output=True, text=True,
+                       timeout=60)
+    summ = json.loads(p.stdout.splitlines()[-1])['summary'] if p.returncode == 0 else {}
+except subprocess.TimeoutExpired:
+    summ = {'timeout': True}
+ok(summ.get('doorbell_copies') == 500000 and summ.get('events') == 50001,
+   '50,000 ring and 500,000 doorbell records of one identity: all copies dropped, no hang',
+   str(summ))
+
 # an output that cannot be written is an error, with a message (was: exit 0)
 boot = os.path.join(FX, 'boot.htf')
 full = []
