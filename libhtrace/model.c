@@ -47,12 +47,19 @@ static void span_list_free(struct span_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * An end event pairs with a begin at most this many spans back: a real
+ * boot's are a few apart, and a hostile guest's million unmatched ends
+ * must not cost a million scans of a million spans each.
+ */
+#define MODEL_PAIR_WINDOW	1024
+
 /* find_open() - the last open span of @l named @name, or (@name NULL) at @addr */
 static struct span *find_open(struct span_list *l, uint64_t addr, const char *name)
 {
-	size_t i = l->nr;
+	size_t i = l->nr, stop = l->nr > MODEL_PAIR_WINDOW ? l->nr - MODEL_PAIR_WINDOW : 0;
 
-	while (i--) {
+	while (i-- > stop) {
 		struct span *s = &l->s[i];
 
 		if (s->open && (name ? !strcmp(s->name, name) : s->addr == addr))

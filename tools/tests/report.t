@@ -142,6 +142,26 @@ ok(summ.get('doorbell_copies') == 500000 and summ.get('events') == 50001,
    '50,000 ring and 500,000 doorbell records of one identity: all copies dropped, no hang',
    str(summ))
 
+# 200,000 initcalls that never end and 200,000 ends that match none: the
+# pairing looks back a bounded window (was quadratic: a hang)
+recs = [htf.record(htf.EV['tsc_khz'], tsc=1, a0=2000000)]
+recs += [htf.record(htf.EV['initcall_begin'], seq=1 + i, tsc=100 + i, a0=0x1000 + i, a1=6)
+         for i in range(200000)]
+recs += [htf.record(htf.EV['initcall_end'], seq=200001 + i, tsc=300000 + i, a0=7)
+         for i in range(200000)]
+opn = os.path.join(tmp, 'open.htf')
+w = htf.Writer(opn).header().metadata({'tool': 'report.t', 'abi_version': 1})
+for i in range(0, len(recs), 4096):
+    w.records(htf.SRC_RING, recs[i:i + 4096])
+w.end({'exit_status': 0, 'verdict': 'none'})
+try:
+    p = subprocess.run([HT, 'report', '--json', opn], capture_output=True, text=True, timeout=60)
+    o = json.loads(p.stdout) if p.returncode == 0 else {}
+except subprocess.TimeoutExpired:
+    o = {}
+ok(len(o.get('initcalls', [])) == 200000 and all(i.get('unfinished') for i in o['initcalls']),
+   '200,000 unfinished initcalls and 200,000 stray ends: reported, no hang')
+
 # an output that cannot be written is an error, with a message (was: exit 0)
 boot = os.path.join(FX, 'boot.htf')
 full = []
