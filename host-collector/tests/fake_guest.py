@@ -28,6 +28,8 @@ import struct
 import sys
 import time
 
+from qemu_args import qemu_paths
+
 EV = {'setup_entry': 0x100, 'decomp_begin': 0x101, 'kernel_entry': 0x103,
       'start_kernel': 0x104, 'boot_done': 0x109, 'machine_call': 0x407}
 PROBE_FLOOD = 1500
@@ -92,7 +94,7 @@ def main():
     """Parse the collector's command line and play the scenario."""
     args = sys.argv[1:]
     scenario, tids, go = args.pop(0), [], None
-    mem_path, size, db, qmp_path = None, 64 << 20, None, None
+    mem_path, size, db, qmp_path = qemu_paths(args)
     for i, a in enumerate(args):
         if a == '--tids':
             tids = [int(t) for t in args[i + 1].split(',')]
@@ -100,16 +102,6 @@ def main():
             go = args[i + 1]
         if a == '--debugfs':
             debugfs(args[i + 1])
-        if a.startswith('memory-backend-file'):
-            for kv in a.split(','):
-                if kv.startswith('mem-path='):
-                    mem_path = kv[9:]
-                if kv.startswith('size='):
-                    size = int(kv[5:].rstrip('M')) << 20
-        if a.startswith('socket,id=ht-db,path='):
-            db = a.split('path=')[1]
-        if a.startswith('socket,id=ht-qmp,path='):
-            qmp_path = a.split('path=')[1]
     with open(mem_path, 'wb') as f:
         f.truncate(size)
     if scenario == 'kvm-clock':

@@ -10,19 +10,10 @@ import socket
 import struct
 import sys
 
+from qemu_args import qemu_paths
+
 args = sys.argv[1:]
-mem_path, size, db, qmp = None, 64 << 20, None, None
-for i, a in enumerate(args):
-    if a.startswith('memory-backend-file'):
-        for kv in a.split(','):
-            if kv.startswith('mem-path='):
-                mem_path = kv[9:]
-            if kv.startswith('size='):
-                size = int(kv[5:].rstrip('M')) << 20
-    if a.startswith('socket,id=ht-db,path='):
-        db = a.split('path=')[1]
-    if a.startswith('socket,id=ht-qmp,path='):
-        qmp = a.split('path=')[1]
+mem_path, size, db, qmp = qemu_paths(args)
 
 CTL, EARLY = 0x4c54434152545948, 0x594c524145545948
 ram = bytearray(os.urandom(1 << 20)) * (size >> 20)
