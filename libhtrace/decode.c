@@ -5,6 +5,7 @@
  * continuation records.
  */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "htrace.h"
@@ -95,7 +96,7 @@ void htr_decoder_free(struct htr_decoder *d)
 {
 	unsigned int i;
 
-	for (i = 0; d->streams && i < d->nr_cpus; i++)
+	for (i = 0; d->streams && i < d->nr_used; i++)
 		free(d->streams[i]);
 	free(d->streams);
 	d->streams = NULL;
@@ -110,8 +111,11 @@ void htr_decoder_free(struct htr_decoder *d)
  */
 struct htr_stream *htr_decoder_stream(struct htr_decoder *d, unsigned int cpu)
 {
-	if (!d->streams[cpu])
+	if (!d->streams[cpu]) {
 		d->streams[cpu] = calloc(1, sizeof(*d->streams[cpu]));
+		if (d->streams[cpu] && cpu >= d->nr_used)
+			d->nr_used = cpu + 1;
+	}
 	return d->streams[cpu];
 }
 
@@ -124,7 +128,9 @@ static void take_event(struct htr_decoder *d, struct htr_stream *s,
 		s->ev.flags |= HTR_EV_F_STR_BROKEN;
 		d->broken_str++;
 	}
-	*out = s->ev;
+	/* the header and the string's used bytes, not all of str[] each time */
+	memcpy(out, &s->ev, offsetof(struct htr_event, str));
+	memcpy(out->str, s->ev.str, s->ev.str_len + 1);
 	s->want = 0;
 	d->events++;
 }

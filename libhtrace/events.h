@@ -56,5 +56,6 @@ void ev_list_free(struct ev_list *d);
 int ev_decode_rec(void *ctx, const struct ht_record *rec, unsigned int ring);
 void ev_flush_streams(struct ev_list *d);
 int ev_by_time(const void *a, const void *b);
+void *htr_grow(void *p, size_t *alloc, size_t size, size_t first);
 
 #endif /* _HTRACE_EVENTS_H */

@@ -167,6 +167,7 @@ struct htr_stream {
  * @nr_cpus:     streams; records of higher CPUs are rejected
  * @streams:     the per-CPU state, each allocated when its CPU's first
  *               record arrives (most of HT_MAX_RINGS are never used)
+ * @nr_used:     one past the highest CPU that has a stream
  * @records:     records fed in
  * @events:      events produced
  * @bad:         records rejected (bad type, CPU, stray continuation)
@@ -177,6 +178,7 @@ struct htr_stream {
 struct htr_decoder {
 	unsigned int nr_cpus;
 	struct htr_stream **streams;
+	unsigned int nr_used;
 	uint64_t records;
 	uint64_t events;
 	uint64_t bad;

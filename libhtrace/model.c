@@ -12,23 +12,63 @@
 
 #include "model_internal.h"
 
-/* span_add() - append a span; its name is copied; NULL when out of memory */
-static struct span *span_add(struct span_list *l, const char *name)
+#define MODEL_BLOCK_SIZE	65536
+
+/*
+ * pool_strdup() - @s copied into @m's string pool; NULL when out of memory.
+ * Half a million initcall names one after another in big blocks, not half
+ * a million mallocs: a big trace's load was a tenth malloc and free.
+ */
+static const char *pool_strdup(struct boot_model *m, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct model_block *b = m->strings;
+	char *p;
+
+	if (!b || b->size - b->used < n) {
+		size_t size = n > MODEL_BLOCK_SIZE ? n : MODEL_BLOCK_SIZE;
+
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;
+		b->next = m->strings;
+		b->used = 0;
+		b->size = size;
+		m->strings = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, n);
+	b->used += n;
+	return p;
+}
+
+/* pool_free() - release @m's string pool */
+static void pool_free(struct boot_model *m)
+{
+	while (m->strings) {
+		struct model_block *b = m->strings;
+
+		m->strings = b->next;
+		free(b);
+	}
+}
+
+/* span_add() - append a span, its name copied to the pool; NULL when out of memory */
+static struct span *span_add(struct boot_model *m, struct span_list *l,
+			     const char *name)
 {
 	struct span *s;
 
 	if (l->nr == l->alloc) {
-		size_t n = l->alloc ? l->alloc * 2 : 64;
-		struct span *p = realloc(l->s, n * sizeof(*p));
+		struct span *p = htr_grow(l->s, &l->alloc, sizeof(*p), 64);
 
 		if (!p)
 			return NULL;
 		l->s = p;
-		l->alloc = n;
 	}
 	s = &l->s[l->nr];
 	memset(s, 0, sizeof(*s));
-	s->name = strdup(name ? name : "");
+	s->name = pool_strdup(m, name ? name : "");
 	if (!s->name)
 		return NULL;
 	s->level = -1;
@@ -39,10 +79,6 @@ static struct span *span_add(struct span_list *l, const char *name)
 /* span_list_free() - release a list */
 static void span_list_free(struct span_list *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		free(l->s[i].name);
 	free(l->s);
 	memset(l, 0, sizeof(*l));
 }
@@ -117,7 +153,7 @@ static struct span *open_span(struct boot_model *m, struct span_list *l,
 			      const struct ev *e, const char *name,
 			      uint64_t addr)
 {
-	struct span *s = span_add(l, name);
+	struct span *s = span_add(m, l, name);
 
 	if (!s)
 		return NULL;
@@ -166,7 +202,7 @@ static int pre_kernel(struct boot_model *m)
 	seen[0] = true;
 	at[0] = m->launch_ns;
 	if (m->launch_ns) {
-		struct span *s = span_add(&m->phases, "QEMU start-up (host)");
+		struct span *s = span_add(m, &m->phases, "QEMU start-up (host)");
 
 		if (!s)
 			return -ENOMEM;
@@ -178,7 +214,7 @@ static int pre_kernel(struct boot_model *m)
 		if (!seen[steps[i].from] || !seen[steps[i].to] ||
 		    at[steps[i].to] < at[steps[i].from])
 			continue;
-		s = span_add(&m->phases, steps[i].name);
+		s = span_add(m, &m->phases, steps[i].name);
 		if (!s)
 			return -ENOMEM;
 		s->start_ns = at[steps[i].from];
@@ -256,7 +292,7 @@ static int spans(struct boot_model *m)
 			close_span(m, find_open(&m->shutdown, e->a0, NULL), e, 0);
 			continue;
 		case HT_EV_USER_MARKER:
-			s = span_add(&m->markers, e->str);
+			s = span_add(m, &m->markers, e->str);
 			if (s) {
 				s->start_ns = t;
 				s->cpu = e->cpu;
@@ -389,5 +425,6 @@ void model_free(struct boot_model *m)
 	span_list_free(&m->initcalls);
 	span_list_free(&m->shutdown);
 	span_list_free(&m->markers);
+	pool_free(m);
 	memset(m, 0, sizeof(*m));
 }

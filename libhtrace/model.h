@@ -30,7 +30,8 @@
 
 /**
  * struct span - something that began and ended (or never ended)
- * @name:     what it was (a phase, a function, a device); owned by the model
+ * @name:     what it was (a phase, a function, a device); in the model's
+ *            string pool
  * @kind:     for shutdown steps: "phase", "notifier" or "device"
  * @addr:     code address, 0 if none
  * @cpu:      guest CPU it ran on
@@ -41,7 +42,7 @@
  * @open:     it never ended
  */
 struct span {
-	char *name;
+	const char *name;
 	const char *kind;
 	uint64_t addr;
 	unsigned int cpu;
@@ -50,6 +51,20 @@ struct span {
 	uint64_t dur_ns;
 	int64_t ret;
 	bool open;
+};
+
+/**
+ * struct model_block - a block of the model's string pool
+ * @next: the block before
+ * @used: bytes of @data taken
+ * @size: bytes in @data
+ * @data: NUL-terminated strings, one after another
+ */
+struct model_block {
+	struct model_block *next;
+	size_t used;
+	size_t size;
+	char data[];
 };
 
 /**
@@ -137,6 +152,7 @@ struct model_clock {
  * @initcalls:   initcalls, in order
  * @shutdown:    shutdown phases, notifiers and devices
  * @markers:     user markers (zero duration)
+ * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
  * @exit_status: the collector's exit status from END, -1 without one
@@ -170,6 +186,7 @@ struct boot_model {
 	struct span_list initcalls;
 	struct span_list shutdown;
 	struct span_list markers;
+	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;
 	int exit_status;

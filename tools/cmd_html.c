@@ -52,8 +52,8 @@ int html_write(const struct boot_model *m, FILE *out)
 	if (!at)
 		return -EINVAL;
 	fwrite(template, 1, (size_t)(at - template), out);
-	/* model_write_json() escapes < > & inside strings: safe in <script> */
-	if (model_write_json(m, out))
+	/* model_write_page_json() escapes < > & inside strings: safe in <script> */
+	if (model_write_page_json(m, out))
 		return -EIO;
 	fputs(at + strlen("@DATA@"), out);
 	return ferror(out) ? -EIO : 0;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 #include "tracefile.h"
@@ -14,25 +15,43 @@
 /* put_u64() - @v in decimal (or hex with @hex) at @p; the end */
 static char *put_u64(char *p, uint64_t v, bool hex)
 {
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536"
+		"37383940414243444546474849505152535455565758596061626364656667686970717273"
+		"7475767778798081828384858687888990919293949596979899";
 	char tmp[24];
-	int n = 0;
+	int n = sizeof(tmp);
+	size_t len;
 
-	/* two loops with constant divisors: the compiler multiplies */
+	/* constant divisors: the compiler multiplies; two digits per step */
 	if (hex) {
 		do {
-			tmp[n++] = "0123456789abcdef"[v & 15];
+			tmp[--n] = "0123456789abcdef"[v & 15];
 			v >>= 4;
 		} while (v);
 	} else {
-		do {
-			tmp[n++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
+		while (v >= 100) {
+			n -= 2;
+			memcpy(&tmp[n], &pairs[2 * (v % 100)], 2);
+			v /= 100;
+		}
+		if (v >= 10) {
+			n -= 2;
+			memcpy(&tmp[n], &pairs[2 * v], 2);
+		} else {
+			tmp[--n] = (char)('0' + v);
+		}
 	}
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	len = sizeof(tmp) - (size_t)n;
+	memcpy(p, &tmp[n], len);
+	return p + len;
 }
+
+/* the names htr_level_name() gives, numbered for the page; "?" last */
+static const char *const page_levels[] = {
+	"pure", "core", "postcore", "arch", "subsys", "fs", "device", "late",
+	"early", "console", "security", "module", "sync", "?",
+};
 
 /* put_str() - a string that needs no escaping (ours, not a guest's) at @p */
 static char *put_str(char *p, const char *s)
@@ -136,18 +155,64 @@ static void clock_write(FILE *f, const struct boot_model *m)
 	fputs("}}", f);
 }
 
-/**
- * model_write_json() - the model as the JSON object report --json prints
- * @m: the model
- * @f: where to
- *
- * Written as it goes, not built in memory first: a boot can have half a
- * million initcalls.  Strings are escaped so that the text is also safe
- * inside an HTML <script> element (no raw <, > or &).
- *
- * Return: 0, or -EIO when writing failed.
+/* level_number() - @name's place in the page's level table (htr_level_name's names) */
+static unsigned int level_number(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(page_levels) / sizeof(page_levels[0]) - 1; i++)
+		if (!strcmp(page_levels[i], name))
+			break;
+	return i;
+}
+
+/*
+ * rows_write() - the initcalls as the page's compact rows: [name, start_ns,
+ * duration_ns, cpu, ret, level, unfinished, addr] with level a number in
+ * "level_names" and addr 0 when the name is the address; under half the
+ * objects' size, for a page of half a million
  */
-int model_write_json(const struct boot_model *m, FILE *f)
+static void rows_write(FILE *f, const struct boot_model *m)
+{
+	const struct span_list *l = &m->initcalls;
+	char buf[256], hex[24], *p;
+	unsigned int i, last_number = 0;
+	int last_level = INT_MIN;
+	size_t k;
+
+	fputs(",\n\"level_names\":[", f);
+	for (i = 0; i < sizeof(page_levels) / sizeof(page_levels[0]); i++)
+		fprintf(f, "%s\"%s\"", i ? "," : "", page_levels[i]);
+	fputs("],\n\"initcall_rows\":[", f);
+	for (k = 0; k < l->nr; k++) {
+		const struct span *s = &l->s[k];
+
+		fputs(k ? ",\n[" : "\n[", f);
+		print_json_string(f, s->name, strlen(s->name));
+		p = put_u64(put_str(buf, ","), s->start_ns, false);
+		p = put_u64(put_str(p, ","), s->dur_ns, false);
+		p = put_u64(put_str(p, ","), s->cpu, false);
+		p = put_str(p, s->ret < 0 ? ",-" : ",");
+		p = put_u64(p, s->ret < 0 ? -(uint64_t)s->ret : (uint64_t)s->ret, false);
+		if (s->level != last_level) {
+			last_level = s->level;
+			last_number = level_number(htr_level_name(s->level));
+		}
+		p = put_u64(put_str(p, ","), last_number, false);
+		p = put_str(p, s->open ? ",1," : ",0,");
+		*put_u64(put_str(hex, "0x"), s->addr, true) = '\0';
+		if (!s->addr || (s->name[0] == '0' && !strcmp(hex, s->name)))
+			p = put_str(p, "0");
+		else
+			p = put_str(put_str(put_str(p, "\""), hex), "\"");
+		*p++ = ']';
+		fwrite(buf, 1, (size_t)(p - buf), f);
+	}
+	fputs("]", f);
+}
+
+/* json_write() - the model as JSON; @page: the HTML page's compact form */
+static int json_write(const struct boot_model *m, FILE *f, bool page)
 {
 	fprintf(f, "{\"launch_to_vm_ns\":%" PRIu64 ",\n\"boot_ns\":%" PRIu64
 		",\n\"userspace_ns\":%" PRIu64 ",\n\"end_ns\":%" PRIu64 ",\n\"accel\":",
@@ -156,7 +221,10 @@ int model_write_json(const struct boot_model *m, FILE *f)
 	fprintf(f, ",\n\"cpus\":%u,\n\"tsc_khz\":%" PRIu64, m->ncpus, m->tsc_khz);
 	list_write(f, "phases", &m->phases, false);
 	list_write(f, "levels", &m->levels, false);
-	list_write(f, "initcalls", &m->initcalls, true);
+	if (page)
+		rows_write(f, m);
+	else
+		list_write(f, "initcalls", &m->initcalls, true);
 	list_write(f, "shutdown", &m->shutdown, false);
 	list_write(f, "markers", &m->markers, false);
 	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);
@@ -176,3 +244,33 @@ int model_write_json(const struct boot_model *m, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/**
+ * model_write_json() - the model as the JSON object report --json prints
+ * @m: the model
+ * @f: where to
+ *
+ * Written as it goes, not built in memory first: a boot can have half a
+ * million initcalls.  Strings are escaped so that the text is also safe
+ * inside an HTML <script> element (no raw <, > or &).
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int model_write_json(const struct boot_model *m, FILE *f)
+{
+	return json_write(m, f, false);
+}
+
+/**
+ * model_write_page_json() - the same for the HTML page, initcalls as rows
+ * @m: the model
+ * @f: where to
+ *
+ * The page's script turns "initcall_rows" back into the objects of
+ * model_write_json() (see report.html.in).
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int model_write_page_json(const struct boot_model *m, FILE *f)
+{
+	return json_write(m, f, true);
+}

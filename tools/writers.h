@@ -13,6 +13,7 @@
 #include "model.h"
 
 int model_write_json(const struct boot_model *m, FILE *f);
+int model_write_page_json(const struct boot_model *m, FILE *f);
 int report_write_text(const struct boot_model *m, FILE *f, size_t top);
 int html_write(const struct boot_model *m, FILE *f);
 int export_perfetto(const struct boot_model *m, FILE *out);

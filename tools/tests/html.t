@@ -4,6 +4,8 @@
 loads without console errors, draws its timeline (rects in the DOM, a
 screenshot that is not blank), and a user marker reading
 <script>alert(1)</script> shows as text, not markup."""
+import html as html_lib
+import json
 import os
 import shutil
 import subprocess
@@ -62,6 +64,20 @@ m = re.search(r'data-rendered="(\d+)"', dom)
 ok(m and int(m.group(1)) > 300, 'the timeline is drawn (%s rects)' % (m.group(1) if m else 'no'))
 ok('&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;bold?&lt;/b&gt;' in dom and '<b>bold?</b>' not in dom,
    'the marker <script>alert(1)</script> shows as text in the rendered page')
+# the page carries the initcalls as rows; its script turns them back into
+# report --json's objects: the slowest table must match the JSON's
+rep = json.loads(subprocess.run([HT, 'report', '--json'] + SM + [trace], capture_output=True,
+                                text=True).stdout)
+want = [[i['name'] + (' (never returned)' if i.get('unfinished') else ''),
+         '%.3f' % (i['duration_ns'] / 1e6), i['level'], str(i['cpu'])]
+        for i in sorted(rep['initcalls'], key=lambda i: -i['duration_ns'])[:25]]
+table = re.search(r'<table id="slow">(.*?)</table>', dom, re.S)
+got = [[html_lib.unescape(c) for c in re.findall(r'<td[^>]*>(.*?)</td>', tr)]
+       for tr in re.findall(r'<tr>(.*?)</tr>', table.group(1) if table else '')]
+got = [[r[0], r[1], r[3], r[4]] for r in got if len(r) == 5]
+ok(len(want) == 25 and got == want,
+   'the page\'s initcall rows decode to report --json\'s initcalls (slowest 25: name, time, '
+   'level, CPU)', 'want %r\ngot  %r' % (want[:3], got[:3]))
 png = os.path.join(tmp, 'shot.png')
 p = subprocess.run([chromium] + flags + ['--screenshot=' + png, 'file://' + html],
                    capture_output=True, text=True, timeout=120)
