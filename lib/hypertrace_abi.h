@@ -21,9 +21,10 @@
 
 #define HT_ABI_VERSION		1
 
-/* "HYTRACTL" and "HYTEARLY" read as little-endian u64 */
+/* "HYTRACTL", "HYTEARLY" and "HYTPRINK" read as little-endian u64 */
 #define HT_CTL_MAGIC		0x4c54434152545948ULL
 #define HT_EARLY_MAGIC		0x594c524145545948ULL
+#define HT_PRINTK_MAGIC		0x4b4e495250545948ULL
 
 /* ------------------------------------------------------------------ */
 /* Records                                                             */
@@ -118,6 +119,7 @@ enum ht_event_type {
 	HT_EV_TSC_KHZ		= 0x004, /* a0 TSC kHz */
 	HT_EV_KASLR		= 0x005, /* a0 virt offset, a1 phys offset */
 	HT_EV_EARLY_MOVED	= 0x006, /* a0 records moved, a1 lost early */
+	HT_EV_PRINTK		= 0x007, /* a0 phys of struct ht_printk */
 
 	/* boot milestones */
 	HT_EV_SETUP_ENTRY	= 0x100, /* real-mode setup: first code */
@@ -144,6 +146,8 @@ enum ht_event_type {
 	HT_EV_OOPS		= 0x301, /* a0 error code, a1 ip; string */
 	HT_EV_BUG		= 0x302, /* a0 ip, a1 line; string: file */
 	HT_EV_WARN		= 0x303, /* a0 ip, a1 line; string: file */
+	HT_EV_BACKTRACE		= 0x304, /* a0 frames, a1 type it follows */
+	HT_EV_FRAMES		= 0x305, /* a0, a1: the next two frames */
 
 	/* shutdown */
 	HT_EV_SHUTDOWN_BEGIN	= 0x400, /* a0 enum ht_shutdown_kind */
@@ -235,6 +239,8 @@ enum ht_shutdown_kind {
  * @orphan_lost:  records dropped outside the rings: a CPU without a ring
  *                (or beyond the guest's limit), or a write nested into
  *                another on the same CPU (NMI)
+ * @printk_phys:  guest-physical address of the struct ht_printk that says
+ *                where the kernel's log is, 0 if none
  * @reserved:     zero
  *
  * Ring i starts at @rings_offset + i * @ring_stride: a struct ht_ring_hdr
@@ -258,7 +264,8 @@ struct ht_ctl {
 	__u64 tsc_khz;
 	__u64 early_phys;
 	__u64 orphan_lost;
-	__u64 reserved[4];
+	__u64 printk_phys;
+	__u64 reserved[3];
 };
 
 #define HT_CTL_F_BATCH		0x1	/* producer kicks the host per batch */
@@ -284,6 +291,90 @@ struct ht_ring_hdr {
 	__u32 pad0[11];
 	__u64 tail;
 	__u64 pad1[7];
+};
+
+/* ------------------------------------------------------------------ */
+/* Backtraces (HT_EV_BACKTRACE, HT_EV_FRAMES)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A panic, oops, BUG or warning is followed on the same CPU by one
+ * HT_EV_BACKTRACE record (a0: the number of frames, at most
+ * HT_BT_MAX_FRAMES; a1: the type of the event it belongs to) and then
+ * (a0 + 1) / 2 HT_EV_FRAMES records, each with the next two return
+ * addresses, innermost first (a1 is 0 past the last frame).  All carry
+ * the TSC of the HT_EV_BACKTRACE record and consecutive sequence numbers,
+ * so a host that lost one of them sees the gap.
+ */
+#define HT_BT_MAX_FRAMES	32
+
+/* ------------------------------------------------------------------ */
+/* The kernel log (HT_EV_PRINTK, ht_ctl.printk_phys)                    */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct ht_printk - where the kernel's printk ring buffer is, and how
+ *                    the kernel that wrote it lays it out
+ * @magic:           HT_PRINTK_MAGIC
+ * @version:         HT_ABI_VERSION
+ * @size:            sizeof(struct ht_printk)
+ * @gen:             even when the fields below are consistent; the guest
+ *                   makes it odd while it rewrites them (the log moves
+ *                   once, from the static to the dynamic buffer)
+ * @desc_count_bits: log2 of the number of descriptors (and infos)
+ * @text_size_bits:  log2 of the text ring's size in bytes
+ * @prb_phys:        guest-physical address of struct printk_ringbuffer
+ * @descs_phys:      ... of its descriptor array (struct prb_desc[])
+ * @infos_phys:      ... of its info array (struct printk_info[])
+ * @text_phys:       ... of its text data ring
+ * @off_desc_head:   offsetof(struct printk_ringbuffer, desc_ring.head_id)
+ * @off_desc_tail:   offsetof(struct printk_ringbuffer, desc_ring.tail_id)
+ * @off_text_head:   offsetof(struct printk_ringbuffer, text_data_ring.head_lpos)
+ * @off_text_tail:   offsetof(struct printk_ringbuffer, text_data_ring.tail_lpos)
+ * @desc_size:       sizeof(struct prb_desc)
+ * @off_state_var:   offsetof(struct prb_desc, state_var)
+ * @off_text_begin:  offsetof(struct prb_desc, text_blk_lpos.begin)
+ * @off_text_next:   offsetof(struct prb_desc, text_blk_lpos.next)
+ * @info_size:       sizeof(struct printk_info)
+ * @off_seq:         offsetof(struct printk_info, seq)
+ * @off_ts_nsec:     offsetof(struct printk_info, ts_nsec)
+ * @off_text_len:    offsetof(struct printk_info, text_len)
+ * @off_level:       offset of the byte of struct printk_info whose top
+ *                   three bits are the level (flags:5, level:3)
+ * @off_caller_id:   offsetof(struct printk_info, caller_id)
+ * @reserved:        zero
+ *
+ * The guest keeps this in its own memory and points at it with
+ * HT_EV_PRINTK and ht_ctl.printk_phys.  Every field is a claim of a
+ * guest that may be lying: the host checks each address against the RAM
+ * it holds and each offset against the size it belongs to.
+ */
+struct ht_printk {
+	__u64 magic;
+	__u16 version;
+	__u16 size;
+	__u32 gen;
+	__u32 desc_count_bits;
+	__u32 text_size_bits;
+	__u64 prb_phys;
+	__u64 descs_phys;
+	__u64 infos_phys;
+	__u64 text_phys;
+	__u16 off_desc_head;
+	__u16 off_desc_tail;
+	__u16 off_text_head;
+	__u16 off_text_tail;
+	__u16 desc_size;
+	__u16 off_state_var;
+	__u16 off_text_begin;
+	__u16 off_text_next;
+	__u16 info_size;
+	__u16 off_seq;
+	__u16 off_ts_nsec;
+	__u16 off_text_len;
+	__u16 off_level;
+	__u16 off_caller_id;
+	__u32 reserved[5];
 };
 
 /* Largest geometry a host accepts; a guest asking for more is rejected. */
@@ -347,6 +438,9 @@ _Static_assert(__builtin_offsetof(struct ht_record, info) == 8, "info");
 _Static_assert(__builtin_offsetof(struct ht_record, a0) == 16, "a0");
 _Static_assert(__builtin_offsetof(struct ht_record, a1) == 24, "a1");
 _Static_assert(sizeof(struct ht_ctl) == 128, "ctl size");
+_Static_assert(__builtin_offsetof(struct ht_ctl, printk_phys) == 96, "printk");
+_Static_assert(sizeof(struct ht_printk) == 104, "printk size");
+_Static_assert(__builtin_offsetof(struct ht_printk, off_desc_head) == 56, "printk offs");
 _Static_assert(__builtin_offsetof(struct ht_ctl, ring_records) == 16, "geom");
 _Static_assert(__builtin_offsetof(struct ht_ctl, area_size) == 24, "size");
 _Static_assert(__builtin_offsetof(struct ht_ctl, self_phys) == 48, "self");
