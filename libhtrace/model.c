@@ -14,12 +14,17 @@
 
 #define MODEL_BLOCK_SIZE	65536
 
-/*
- * pool_strdup() - @s copied into @m's string pool; NULL when out of memory.
+/**
+ * model_strdup() - @s copied into @m's string pool; NULL when out of memory
+ * @m: the model
+ * @s: the string
+ *
  * Half a million initcall names one after another in big blocks, not half
  * a million mallocs: a big trace's load was a tenth malloc and free.
+ *
+ * Return: the copy, which lives as long as the model.
  */
-static const char *pool_strdup(struct boot_model *m, const char *s)
+const char *model_strdup(struct boot_model *m, const char *s)
 {
 	size_t n = strlen(s) + 1;
 	struct model_block *b = m->strings;
@@ -68,7 +73,7 @@ static struct span *span_add(struct boot_model *m, struct span_list *l,
 	}
 	s = &l->s[l->nr];
 	memset(s, 0, sizeof(*s));
-	s->name = pool_strdup(m, name ? name : "");
+	s->name = model_strdup(m, name ? name : "");
 	if (!s->name)
 		return NULL;
 	s->level = -1;
@@ -122,9 +127,17 @@ static uint64_t ns(const struct boot_model *m, uint64_t tsc)
 	return model_ns(m, tsc);
 }
 
-/* fn_name() - a code address as a name, or the address in hex ("%#lx") */
-static const char *fn_name(const struct boot_model *m, uint64_t addr, char *buf,
-			   size_t len)
+/**
+ * model_fn_name() - a code address as a name, or the address in hex ("%#lx")
+ * @m:    the model, with its symbols
+ * @addr: the address as the guest ran it
+ * @buf:  room for the hex form
+ * @len:  its size, at least 19
+ *
+ * Return: the symbol's name, @buf, or "?" when @buf is too small.
+ */
+const char *model_fn_name(const struct boot_model *m, uint64_t addr, char *buf,
+			  size_t len)
 {
 	const char *name = htr_syms_lookup(&m->syms, addr, NULL);
 	char tmp[16];
@@ -240,6 +253,8 @@ static int spans(struct boot_model *m)
 		};
 
 		htr_boot_feed(&m->boot, &be);
+		if (model_problem_event(m, e))
+			return -ENOMEM;
 		if (e->cpu + 1 > m->ncpus)
 			m->ncpus = e->cpu + 1;
 		if (t > m->end_ns)
@@ -260,7 +275,7 @@ static int spans(struct boot_model *m)
 			close_span(m, find_open(&m->levels, 0, htr_level_name((int)e->a0)), e, 0);
 			continue;
 		case HT_EV_INITCALL_BEGIN:
-			s = open_span(m, &m->initcalls, e, fn_name(m, e->a0, buf, sizeof(buf)), e->a0);
+			s = open_span(m, &m->initcalls, e, model_fn_name(m, e->a0, buf, sizeof(buf)), e->a0);
 			if (s)
 				s->level = (int)e->a1;
 			break;
@@ -276,7 +291,7 @@ static int spans(struct boot_model *m)
 			close_span(m, find_open(&m->shutdown, 0, htr_phase_name(e->a0)), e, 0);
 			continue;
 		case HT_EV_NOTIFIER_BEGIN:
-			s = open_span(m, &m->shutdown, e, fn_name(m, e->a0, buf, sizeof(buf)), e->a0);
+			s = open_span(m, &m->shutdown, e, model_fn_name(m, e->a0, buf, sizeof(buf)), e->a0);
 			if (s)
 				s->kind = "notifier";
 			break;
@@ -322,21 +337,36 @@ static int spans(struct boot_model *m)
 	return 0;
 }
 
-/* where() - where the boot was when it failed: a level and initcall, or a phase */
-static void where(struct boot_model *m, int level, unsigned int phase)
+/**
+ * model_where() - where the boot was: a level and initcall, or a phase
+ * @m:        the model
+ * @buf:      where the text goes
+ * @len:      its size
+ * @initcall: the initcall running, or NULL
+ * @level:    the boot level running, -1 if none
+ * @phase:    the innermost phase open, 0 if none
+ */
+void model_where(const struct boot_model *m, char *buf, size_t len,
+		 const char *initcall, int level, unsigned int phase)
 {
-	if (m->fail_initcall[0] && level >= 0)
-		snprintf(m->fail_where, sizeof(m->fail_where), "level %s, initcall %s",
-			 htr_level_name(level), m->fail_initcall);
-	else if (m->fail_initcall[0])
-		snprintf(m->fail_where, sizeof(m->fail_where), "initcall %s", m->fail_initcall);
+	if (initcall && level >= 0)
+		snprintf(buf, len, "level %s, initcall %s", htr_level_name(level), initcall);
+	else if (initcall)
+		snprintf(buf, len, "initcall %s", initcall);
 	else if (phase)
-		snprintf(m->fail_where, sizeof(m->fail_where), "%s%s%s", htr_phase_name(phase),
+		snprintf(buf, len, "%s%s%s", htr_phase_name(phase),
 			 level >= 0 ? ", after level " : "", level >= 0 ? htr_level_name(level) : "");
 	else if (m->boot.kernel_started)
-		snprintf(m->fail_where, sizeof(m->fail_where), "early boot, before any phase");
+		snprintf(buf, len, "early boot, before any phase");
 	else
-		snprintf(m->fail_where, sizeof(m->fail_where), "before the kernel");
+		snprintf(buf, len, "before the kernel");
+}
+
+/* where() - model_where() for the failure, into m->fail_where */
+static void where(struct boot_model *m, int level, unsigned int phase)
+{
+	model_where(m, m->fail_where, sizeof(m->fail_where),
+		    m->fail_initcall[0] ? m->fail_initcall : NULL, level, phase);
 }
 
 /* fail_message() - the failure's message when no guest event carried one */
@@ -375,7 +405,7 @@ static void verdict(struct boot_model *m, const struct htr_host_facts *host,
 		m->fail_ns = ns(m, b->fail_tsc);
 		if (b->fail_initcall)
 			snprintf(m->fail_initcall, sizeof(m->fail_initcall), "%s",
-				 fn_name(m, b->fail_initcall, buf, sizeof(buf)));
+				 model_fn_name(m, b->fail_initcall, buf, sizeof(buf)));
 		where(m, b->fail_level, b->fail_phase);
 		return;
 	}
@@ -409,6 +439,7 @@ int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 	if (err)
 		return err;
 	verdict(m, host, reason);
+	model_chain(m);
 	return 0;
 }
 
@@ -426,5 +457,6 @@ void model_free(struct boot_model *m)
 	span_list_free(&m->shutdown);
 	span_list_free(&m->markers);
 	pool_free(m);
+	model_problems_free(m);
 	memset(m, 0, sizeof(*m));
 }

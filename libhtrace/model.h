@@ -68,6 +68,58 @@ struct model_block {
 };
 
 /**
+ * struct model_problem - a warning, BUG, oops or panic the guest reported
+ * @type:        HT_EV_WARN, HT_EV_BUG, HT_EV_OOPS or HT_EV_PANIC
+ * @kind:        "warning", "bug", "oops" or "panic"
+ * @at_ns:       when, on the model's clock
+ * @cpu:         the guest CPU that reported it
+ * @initcall:    the initcall running then (a panic names it), NULL if none
+ * @where:       where the boot was: initcall and level, or phase and level
+ * @message:     what it said: the panic or oops message, or for a warning
+ *               and a BUG the source file (@line says where in it)
+ * @line:        source line of a warning or BUG, 0 if none
+ * @ip:          the code address it names (a warning's caller, a BUG's
+ *               address, an oops's instruction pointer), 0 if none
+ * @error:       an oops's error code
+ * @frames:      its backtrace's return addresses, innermost first
+ * @nframes:     how many of @frames arrived
+ * @frames_sent: how many the guest said it sent (more than @nframes: lost)
+ *
+ * The strings are in the model's string pool.
+ */
+struct model_problem {
+	unsigned int type;
+	const char *kind;
+	uint64_t at_ns;
+	unsigned int cpu;
+	const char *initcall;
+	const char *where;
+	const char *message;
+	uint64_t line;
+	uint64_t ip;
+	uint64_t error;
+	uint64_t frames[HT_BT_MAX_FRAMES];
+	unsigned int nframes;
+	unsigned int frames_sent;
+};
+
+/**
+ * struct model_problems - the failure chain: every problem, in order
+ * @p:       the problems
+ * @nr:      how many
+ * @alloc:   room
+ * @pending: 1 + the index of the problem whose frames are arriving, 0 if none
+ * @stray:   backtrace records that matched no problem (a lost head)
+ */
+struct model_problems {
+	struct model_problem *p;
+	size_t nr;
+	size_t alloc;
+	size_t pending;
+	uint64_t stray;
+};
+
+/**
  * struct span_list - a growable list of spans
  * @s:     the spans
  * @nr:    how many
@@ -152,6 +204,7 @@ struct model_clock {
  * @initcalls:   initcalls, in order
  * @shutdown:    shutdown phases, notifiers and devices
  * @markers:     user markers (zero duration)
+ * @problems:    every warning, BUG, oops and panic, in order
  * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
@@ -161,6 +214,8 @@ struct model_clock {
  * @fail_msg:    the failure's message, or the collector's reason
  * @fail_initcall: name (or address) of the initcall running, if any
  * @fail_where:  where the boot was: "level device, initcall x", "smp_init"...
+ * @fail_chain:  the failure and what it led to, as the report's banner
+ *               says it ("oops in initcall loop_init -> panic"), "" if none
  * @fail_ns:     when
  */
 struct boot_model {
@@ -186,6 +241,7 @@ struct boot_model {
 	struct span_list initcalls;
 	struct span_list shutdown;
 	struct span_list markers;
+	struct model_problems problems;
 	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;
@@ -195,6 +251,7 @@ struct boot_model {
 	char fail_msg[HT_STR_MAX + 256];
 	char fail_initcall[160];
 	char fail_where[200];
+	char fail_chain[400];
 	uint64_t fail_ns;
 };
 

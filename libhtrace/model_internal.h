@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * libhtrace: between the model's loader and its derivation (not exported).
+ * libhtrace: between the model's loader, its derivation and its failure
+ * chain (not exported).
  */
 #ifndef _HTRACE_MODEL_INTERNAL_H
 #define _HTRACE_MODEL_INTERNAL_H
@@ -9,5 +10,13 @@
 
 int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 		 const char *reason);
+const char *model_strdup(struct boot_model *m, const char *s);
+const char *model_fn_name(const struct boot_model *m, uint64_t addr, char *buf,
+			  size_t len);
+void model_where(const struct boot_model *m, char *buf, size_t len,
+		 const char *initcall, int level, unsigned int phase);
+int model_problem_event(struct boot_model *m, const struct ev *e);
+void model_chain(struct boot_model *m);
+void model_problems_free(struct boot_model *m);
 
 #endif /* _HTRACE_MODEL_INTERNAL_H */

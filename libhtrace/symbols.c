@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,49 @@ const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
 	if (offset)
 		*offset = addr - sym->addr;
 	return sym->name;
+}
+
+/**
+ * htr_syms_format() - a guest address as the kernel prints it in a backtrace
+ * @s:   the table
+ * @addr: an address as the guest ran it (KASLR offset included)
+ * @buf: where the text goes: "function+0xoff/0xsize", or the address in
+ *       hex when no function covers it ("/0xsize" is left out when the
+ *       size is unknown: the last symbol of a System.map)
+ * @len: its size
+ *
+ * Return: @buf.
+ */
+char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
+{
+	size_t lo = 0, hi = s->nr;
+	uint64_t a = addr - s->kaslr, size;
+	const char *name = htr_syms_lookup(s, addr, NULL);
+
+	if (!len)
+		return buf;
+	if (!name) {
+		snprintf(buf, len, "0x%" PRIx64, addr);
+		return buf;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->sym[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* htr_syms_lookup() found it, so lo >= 1 */
+	size = s->sym[lo - 1].size;
+	if (!size && lo < s->nr)
+		size = s->sym[lo].addr - s->sym[lo - 1].addr;
+	if (size)
+		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, name,
+			 a - s->sym[lo - 1].addr, size);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, name, a - s->sym[lo - 1].addr);
+	return buf;
 }
 
 /* htr_syms_free() - release a table */

@@ -73,12 +73,7 @@ static void banner(const struct boot_model *m, FILE *f)
 			m->fail_msg);
 		return;
 	}
-	fprintf(f, "*** BOOT FAILED: %s at %.3f ms", m->fail_kind, ms(m->fail_ns));
-	if (m->fail_initcall[0])
-		fprintf(f, " in initcall %s", m->fail_initcall);
-	else if (m->fail_where[0])
-		fprintf(f, " in %s", m->fail_where);
-	fprintf(f, " ***\n    ");
+	fprintf(f, "*** BOOT FAILED: %s, at %.3f ms ***\n    ", m->fail_chain, ms(m->fail_ns));
 	print_escaped(f, m->fail_msg, strlen(m->fail_msg));
 	fprintf(f, "\n\n");
 }
@@ -107,6 +102,7 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 		fprintf(f, "; first user marker at %.3f ms", ms(m->user_ns));
 	fprintf(f, "\n%u CPU%s, %s, %" PRIu64 " records lost\n\n", m->ncpus,
 	       m->ncpus == 1 ? "" : "s", m->accel, m->lost);
+	problems_write_text(m, f);
 
 	fprintf(f, "%-34s %12s %12s\n", "phase", "start ms", "took ms");
 	for (i = 0; i < m->phases.nr; i++)

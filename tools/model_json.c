@@ -236,8 +236,11 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 		fputs("null", f);
 	fputs(",\"where\":", f);
 	print_json_string(f, m->fail_where, strlen(m->fail_where));
-	fprintf(f, ",\"at_ns\":%" PRIu64, m->fail_ns);
-	fprintf(f, "},\n\"lost_records\":%" PRIu64, m->lost);
+	fprintf(f, ",\"at_ns\":%" PRIu64 ",\"chain\":", m->fail_ns);
+	print_json_string(f, m->fail_chain, strlen(m->fail_chain));
+	fputc('}', f);
+	problems_write_json(m, f);
+	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss);
 	clock_write(f, m);
 	fputs("}\n", f);

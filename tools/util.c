@@ -95,12 +95,14 @@ int close_output(FILE *f)
 	return fclose(f) ? -EIO : err;
 }
 
-/* print_escaped() - guest bytes as a C-style quoted string, never raw */
-void print_escaped(FILE *f, const char *s, size_t len)
+/*
+ * print_unquoted() - guest bytes with C-style escapes, never raw, without
+ * the quotes (a file name in "at drivers/x.c:12")
+ */
+void print_unquoted(FILE *f, const char *s, size_t len)
 {
 	size_t i;
 
-	fputc('"', f);
 	for (i = 0; i < len; i++) {
 		unsigned char c = s[i];
 
@@ -115,6 +117,13 @@ void print_escaped(FILE *f, const char *s, size_t len)
 		else
 			fputc(c, f);
 	}
+}
+
+/* print_escaped() - guest bytes as a C-style quoted string, never raw */
+void print_escaped(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	print_unquoted(f, s, len);
 	fputc('"', f);
 }
 

@@ -32,6 +32,7 @@ int map_file(const char *path, struct mapped_file *m);
 void unmap_file(struct mapped_file *m);
 FILE *open_output(const char *cmd, const char *path);
 int close_output(FILE *f);
+void print_unquoted(FILE *f, const char *s, size_t len);
 void print_escaped(FILE *f, const char *s, size_t len);
 void print_json_string(FILE *f, const char *s, size_t len);
 

@@ -18,5 +18,7 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top);
 int html_write(const struct boot_model *m, FILE *f);
 int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
+void problems_write_text(const struct boot_model *m, FILE *f);
+void problems_write_json(const struct boot_model *m, FILE *f);
 
 #endif /* _HT_TOOLS_WRITERS_H */
