@@ -139,6 +139,34 @@ int htr_syms_load_map(struct htr_syms *s, const char *path)
 	return 0;
 }
 
+/*
+ * covering() - the symbol covering link-time address @a, or NULL; a
+ * symbol without a size (System.map) reaches up to the next one, and the
+ * last of them covers only its own address (where it ends is unknown)
+ */
+static const struct htr_sym *covering(const struct htr_syms *s, uint64_t a)
+{
+	size_t lo = 0, hi = s->nr;
+	const struct htr_sym *sym;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->sym[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	sym = &s->sym[lo - 1];
+	if (sym->size && a >= sym->addr + sym->size)
+		return NULL;
+	if (!sym->size && lo == s->nr && a != sym->addr)
+		return NULL;
+	return sym;
+}
+
 /**
  * htr_syms_lookup() - the function covering a guest address
  * @s:      the table
@@ -150,27 +178,12 @@ int htr_syms_load_map(struct htr_syms *s, const char *path)
 const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
 			    uint64_t *offset)
 {
-	size_t lo = 0, hi = s->nr;
-	const struct htr_sym *sym;
+	const struct htr_sym *sym = addr >= s->kaslr ? covering(s, addr - s->kaslr) : NULL;
 
-	addr -= s->kaslr;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->sym[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	sym = &s->sym[lo - 1];
-	if (sym->size && addr >= sym->addr + sym->size)
-		return NULL;
-	if (!sym->size && lo < s->nr && addr >= s->sym[lo].addr)
+	if (!sym)
 		return NULL;
 	if (offset)
-		*offset = addr - sym->addr;
+		*offset = addr - s->kaslr - sym->addr;
 	return sym->name;
 }
 
@@ -187,33 +200,22 @@ const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
  */
 char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
 {
-	size_t lo = 0, hi = s->nr;
 	uint64_t a = addr - s->kaslr, size;
-	const char *name = htr_syms_lookup(s, addr, NULL);
+	const struct htr_sym *sym = addr >= s->kaslr ? covering(s, a) : NULL;
 
 	if (!len)
 		return buf;
-	if (!name) {
+	if (!sym) {
 		snprintf(buf, len, "0x%" PRIx64, addr);
 		return buf;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->sym[mid].addr <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* htr_syms_lookup() found it, so lo >= 1 */
-	size = s->sym[lo - 1].size;
-	if (!size && lo < s->nr)
-		size = s->sym[lo].addr - s->sym[lo - 1].addr;
+	size = sym->size;
+	if (!size && sym + 1 < s->sym + s->nr)
+		size = sym[1].addr - sym->addr;
 	if (size)
-		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, name,
-			 a - s->sym[lo - 1].addr, size);
+		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, sym->name, a - sym->addr, size);
 	else
-		snprintf(buf, len, "%s+0x%" PRIx64, name, a - s->sym[lo - 1].addr);
+		snprintf(buf, len, "%s+0x%" PRIx64, sym->name, a - sym->addr);
 	return buf;
 }
 

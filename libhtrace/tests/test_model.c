@@ -296,6 +296,41 @@ static void test_bad(void)
 	model_free(&m);
 }
 
+/* test_syms_format() - backtrace frames as the kernel prints them */
+static void test_syms_format(void)
+{
+	struct htr_sym sym[] = {
+		{ 0xffffffff81000000ULL, 0x80, "a" },
+		{ 0xffffffff81000100ULL, 0, "b" },	/* System.map: no size */
+		{ 0xffffffff81000180ULL, 0, "c" },	/* the last one */
+	};
+	struct htr_syms s = { sym, 3, 0x1000000 };	/* KASLR moved it 16 MiB */
+	char buf[64];
+
+	/* each point prints what it got when it fails */
+#define SYMS_IS(addr, len, want, what)						\
+	do {									\
+		htr_syms_format(&s, (addr), buf, (len));			\
+		if (!ok(!strcmp(buf, (want)), (what)))				\
+			diag("got \"%s\", want \"%s\"", buf, (want));	\
+	} while (0)
+
+	SYMS_IS(0xffffffff82000012ULL, sizeof(buf), "a+0x12/0x80",
+		"syms: function+0xoff/0xsize, KASLR-corrected");
+	SYMS_IS(0xffffffff82000090ULL, sizeof(buf), "0xffffffff82000090",
+		"syms: past a sized symbol's end, the address");
+	SYMS_IS(0xffffffff82000104ULL, sizeof(buf), "b+0x4/0x80",
+		"syms: no size: up to the next symbol");
+	SYMS_IS(0xffffffff82000180ULL, sizeof(buf), "c+0x0",
+		"syms: the last symbol without a size: its own address, no size");
+	SYMS_IS(0xffffffff820001a0ULL, sizeof(buf), "0xffffffff820001a0",
+		"syms: past it, the address (its end is unknown)");
+	SYMS_IS(0x1234, sizeof(buf), "0x1234",
+		"syms: below the KASLR offset, the address (no wrap-around)");
+	SYMS_IS(0xffffffff82000012ULL, 4, "a+0", "syms: a short buffer is cut, terminated");
+#undef SYMS_IS
+}
+
 /* main() - run the tests */
 int main(void)
 {
@@ -309,6 +344,7 @@ int main(void)
 	test_verdicts();
 	test_exit_map();
 	test_bad();
+	test_syms_format();
 	unlink(path);
 	return done_testing();
 }
