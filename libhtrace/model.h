@@ -26,6 +26,7 @@
 
 #include "boot.h"
 #include "events.h"
+#include "printk.h"
 #include "symbols.h"
 
 /**
@@ -162,6 +163,9 @@ struct model_clock {
  * @fail_initcall: name (or address) of the initcall running, if any
  * @fail_where:  where the boot was: "level device, initcall x", "smp_init"...
  * @fail_ns:     when
+ * @klog:        the kernel's log, from the trace's LOG chunk (empty without)
+ * @klog_found:  the trace has a LOG chunk
+ * @klog_error:  what was wrong with that chunk (static string), or NULL
  */
 struct boot_model {
 	struct ev_list ev;
@@ -196,7 +200,13 @@ struct boot_model {
 	char fail_initcall[160];
 	char fail_where[200];
 	uint64_t fail_ns;
+	struct htr_log klog;
+	bool klog_found;
+	const char *klog_error;
 };
+
+/* Log records a failed boot's report shows: the last ones before the end. */
+#define MODEL_LOG_TAIL	10
 
 /**
  * struct model_opts - how to load a model
