@@ -402,6 +402,8 @@ int htr_log_read(struct htr_log *log, const void *img, size_t size,
  * @hint: guest-physical address the guest gave (HT_EV_PRINTK or
  *        ht_ctl.printk_phys), 0 if none
  *
+ * The scan tries at most HTR_LOG_MAX_CANDIDATES magic numbers.
+ *
  * Return: as htr_log_read(); when nothing validates, the error (and
  * @log->why) of @hint, or of the first candidate the scan found, or
  * HTR_E_NOTFOUND.
@@ -410,7 +412,7 @@ int htr_log_find(struct htr_log *log, const void *img, size_t size,
 		 uint64_t hint)
 {
 	const char *why = "no struct ht_printk in guest RAM";
-	int err, first = HTR_E_NOTFOUND;
+	int err, first = HTR_E_NOTFOUND, tries;
 	size_t off = 0, found;
 
 	if (hint) {
@@ -419,7 +421,9 @@ int htr_log_find(struct htr_log *log, const void *img, size_t size,
 			return HTR_OK;
 		why = log->why;
 	}
-	while (htr_scan(img, size, off, HT_PRINTK_MAGIC, 8, &found) == HTR_OK) {
+	/* a bounded number: each may walk a ring of 2^20 descriptors */
+	for (tries = 0; tries < HTR_LOG_MAX_CANDIDATES &&
+	     htr_scan(img, size, off, HT_PRINTK_MAGIC, 8, &found) == HTR_OK; tries++) {
 		err = htr_log_read(log, img, size, found);
 		if (err == HTR_OK)
 			return HTR_OK;

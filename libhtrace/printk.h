@@ -32,6 +32,7 @@
 #define HTR_LOG_MAX_DESC_SIZE	64
 #define HTR_LOG_MAX_INFO_SIZE	256
 #define HTR_LOG_PRB_SPAN	256	/* bytes of the ring buffer struct read */
+#define HTR_LOG_MAX_CANDIDATES	16	/* magic numbers a scan tries */
 
 /* A record's level is 0-7; HTR_LOG_LEVEL_ALL shows every record. */
 #define HTR_LOG_LEVEL_ALL	7
