@@ -76,7 +76,8 @@ TAG_asan    := [S]
 objs	= $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
-	       libhtrace/tests/test_tracefile libhtrace/tests/test_model
+	       libhtrace/tests/test_tracefile libhtrace/tests/test_model \
+	       libhtrace/tests/test_printk
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm \
@@ -214,6 +215,7 @@ $(B)/tests/fake_vcpu: $(B)/obj/host-collector/tests/fake_vcpu.o
 
 FUZZ_BIN := $(B)/fuzz/fuzz_reader
 FUZZ_TF_BIN := $(B)/fuzz/fuzz_tracefile
+FUZZ_PRINTK_BIN := $(B)/fuzz/fuzz_printk
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(INC) \
 	       -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -224,7 +226,7 @@ $(B)/fuzz/obj/%.o: %.c
 	@echo "  CC [F]  $<"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
-$(FUZZ_BIN) $(FUZZ_TF_BIN): $(B)/fuzz/%: $(B)/fuzz/obj/libhtrace/fuzz/%.o \
+$(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN): $(B)/fuzz/%: $(B)/fuzz/obj/libhtrace/fuzz/%.o \
 		$(patsubst %.c,$(B)/fuzz/obj/%.o,$(LIBHTRACE_SRCS))
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
@@ -249,8 +251,8 @@ $(FUZZ_MODEL_BIN): $(FUZZ_MODEL_OBJS)
 FUZZ_SEEDS := $(B)/fuzz/seeds/.stamp
 
 $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
-	@mkdir -p $(@D) $(B)/fuzz/tf-seeds
-	$(Q)$< $(@D) $(B)/fuzz/tf-seeds && cp tools/tests/fixtures/*.htf $(B)/fuzz/tf-seeds/ && touch $@
+	@mkdir -p $(@D) $(B)/fuzz/tf-seeds $(B)/fuzz/printk-seeds
+	$(Q)$< $(@D) $(B)/fuzz/tf-seeds $(B)/fuzz/printk-seeds && cp tools/tests/fixtures/*.htf $(B)/fuzz/tf-seeds/ && touch $@
 
 # ---- check -------------------------------------------------------------------
 
@@ -260,11 +262,13 @@ HOST_TESTS := $(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke
 	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t \
 	      tools/tests/*.t
 HOST_DEPS  := all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace \
-	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) $(B)/fsinc/.stamp
+	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) \
+	      $(B)/fsinc/.stamp
 # the tests that boot the patched kernel under QEMU, and what they need
 BOOT_TESTS := tests/boot/*.t host-collector/tests/*.t
 BOOT_DEPS  := kernel initramfs $(B)/bin/asan-hypertrace-collector
 PROVE	   := HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) \
+	      HT_FUZZ_PRINTK_BIN=$(FUZZ_PRINTK_BIN) \
 	      HT_FUZZ_MODEL_BIN=$(FUZZ_MODEL_BIN) HT_BUILD=$(B) prove --exec '' -f
 
 check-host: $(HOST_DEPS)
@@ -287,13 +291,16 @@ check-series:
 check-asan: $(TESTS_ASAN)
 	$(Q)prove --exec '' -f $(TESTS_ASAN)
 
-fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS)
+fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/corpus $(B)/fuzz/seeds
 	@mkdir -p $(B)/fuzz/tf-corpus
 	$(FUZZ_TF_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/tf-corpus $(B)/fuzz/tf-seeds
+	@mkdir -p $(B)/fuzz/printk-corpus
+	$(FUZZ_PRINTK_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
+		$(B)/fuzz/printk-corpus $(B)/fuzz/printk-seeds
 	@mkdir -p $(B)/fuzz/model-corpus
 	$(FUZZ_MODEL_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=262144 \
 		$(B)/fuzz/model-corpus $(B)/fuzz/tf-seeds

@@ -529,6 +529,7 @@ int record_finish(struct run *r)
 	int ret;
 
 	final_drain(r);
+	record_log(r);
 	record_progress(r, true);
 	v = record_verdict(r, why, sizeof(why));
 	ret = htr_verdict_exit(v);

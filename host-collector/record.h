@@ -7,6 +7,7 @@
  *   record.c   the poll loop, the drains, the final drain, the END chunk
  *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
  *   verdict.c  the progress line, the verdict and its reason
+ *   kernel_log.c  the kernel's log from guest RAM, at the end (HTF_LOG)
  *   run.c      hypertrace-collector run
  *   attach.c   hypertrace-collector attach
  */
@@ -197,6 +198,9 @@ bool record_probe(struct run *r, uint64_t deadline_ns);
 void host_event(struct run *r, const char *name, json_t *extra);
 void record_metadata(struct run *r);
 int record_finish(struct run *r);
+
+/* kernel_log.c */
+void record_log(struct run *r);
 
 /* clock.c */
 void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,

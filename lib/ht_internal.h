@@ -84,6 +84,9 @@ struct ht_transport {
  * @batch:    records per batch hypercall (batch mode)
  * @amd:      use vmmcall rather than vmcall
  * @mode:     the mode ht_setup() was given
+ * @printk_phys: guest-physical address of the struct ht_printk that
+ *            ht_set_printk() was given, 0 before; copied into the control
+ *            area when ht_rings_init() lays it out
  * @cpu:      per-CPU state
  */
 struct ht_state {
@@ -95,6 +98,7 @@ struct ht_state {
 	unsigned int batch;
 	int amd;
 	enum ht_mode mode;
+	__u64 printk_phys;
 	struct ht_cpu cpu[HT_MAX_CPUS];
 };
 

@@ -132,6 +132,8 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 	if (ht.batch > ring_records / 2)
 		ht.batch = ring_records / 2;
 	ctl->early_phys = ht_plat_virt_to_phys(&ht_early_buf);
+	/* geometry too: published by the release of magic below */
+	ctl->printk_phys = ht.printk_phys;
 
 	flags = ht_plat_irq_save();
 	for (i = 0; i < nr_cpus; i++) {
@@ -224,6 +226,31 @@ void ht_set_kaslr(__u64 virt_offset, __u64 phys_offset)
 		ht_write_once(&ht.ctl->kaslr_phys, phys_offset);
 	}
 	ht_emit(HT_EV_KASLR, virt_offset, phys_offset);
+}
+
+/**
+ * ht_set_printk() - tell the host where the kernel's log is described
+ * @phys: guest-physical address of a struct ht_printk, 0 for none
+ *
+ * Stored in the control area's printk_phys (remembered until
+ * ht_rings_init() lays the area out, if it is not up yet) and emitted as
+ * an urgent HT_EV_PRINTK on every transport.  Call again, with the same
+ * or a new address, after the struct changed (the log moved): the host
+ * reads the struct itself, under its gen seqcount.  Call on the boot CPU,
+ * not concurrently with ht_rings_init().
+ */
+void ht_set_printk(__u64 phys)
+{
+	ht.printk_phys = phys;	/* for ht_rings_init(), on this CPU */
+	/*
+	 * Untorn store of a word the host samples at any time (it reads the
+	 * struct behind it under its own seqcount, so no ordering is needed
+	 * here); before the area exists ht_rings_init() publishes it with
+	 * the release of magic.
+	 */
+	if (ht.ctl)
+		ht_write_once(&ht.ctl->printk_phys, phys);
+	ht_emit_urgent(HT_EV_PRINTK, phys, 0, NULL);
 }
 
 /**

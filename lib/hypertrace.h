@@ -51,6 +51,7 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 void ht_rings_stop(void);
 void ht_set_tsc_khz(__u64 khz);
 void ht_set_kaslr(__u64 virt_offset, __u64 phys_offset);
+void ht_set_printk(__u64 phys);
 
 void ht_emit(unsigned int type, __u64 a0, __u64 a1);
 void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s);
@@ -148,6 +149,19 @@ static __always_inline void hypertrace_initcall_end(void *fn, int ret)
 {
 	if (hypertrace_on())
 		__hypertrace_initcall_end(fn, ret);
+}
+
+/**
+ * hypertrace_set_printk() - tell the host where the kernel log is described
+ * @phys: guest-physical address of a struct ht_printk, 0 for none
+ *
+ * Call again after the struct changed (the log moved to its dynamic
+ * buffer).  Nothing when tracing is off.
+ */
+static __always_inline void hypertrace_set_printk(u64 phys)
+{
+	if (hypertrace_on())
+		ht_set_printk(phys);
 }
 
 /* hypertrace_panic() - the kernel panics with message @msg */

@@ -342,6 +342,11 @@ struct ht_ring_hdr {
  * @off_level:       offset of the byte of struct printk_info whose top
  *                   three bits are the level (flags:5, level:3)
  * @off_caller_id:   offsetof(struct printk_info, caller_id)
+ * @off_facility:    offsetof(struct printk_info, facility); 0 (the offset
+ *                   of seq, never the facility's) when the guest does not
+ *                   say (added in the reserved words: the ABI fixes no
+ *                   other way to find it)
+ * @reserved16:      zero
  * @reserved:        zero
  *
  * The guest keeps this in its own memory and points at it with
@@ -374,7 +379,9 @@ struct ht_printk {
 	__u16 off_text_len;
 	__u16 off_level;
 	__u16 off_caller_id;
-	__u32 reserved[5];
+	__u16 off_facility;
+	__u16 reserved16;
+	__u32 reserved[4];
 };
 
 /* Largest geometry a host accepts; a guest asking for more is rejected. */

@@ -166,6 +166,9 @@ void htr_boot_feed(struct htr_boot *b, const struct htr_boot_ev *e)
 	case HT_EV_ANNOUNCE:
 		b->area_gpa = e->a0;
 		break;
+	case HT_EV_PRINTK:
+		b->printk_gpa = e->a0;
+		break;
 	case HT_EV_PHASE_BEGIN:
 		if (b->nphases < HTR_BOOT_PHASE_DEPTH)
 			b->phases[b->nphases++] = (unsigned int)e->a0;

@@ -75,6 +75,8 @@ enum htr_exit {
  * @fail_phase:     the innermost phase open at the failure, 0 if none
  * @fail_msg:       its message (raw guest bytes)
  * @area_gpa:       guest-physical address ANNOUNCE gave, 0 before
+ * @printk_gpa:     guest-physical address of struct ht_printk the last
+ *                  PRINTK gave, 0 before
  */
 struct htr_boot {
 	uint64_t events;
@@ -97,6 +99,7 @@ struct htr_boot {
 	unsigned int fail_phase;
 	char fail_msg[HT_STR_MAX + 1];
 	uint64_t area_gpa;
+	uint64_t printk_gpa;
 };
 
 /**

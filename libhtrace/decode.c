@@ -16,6 +16,7 @@ static const char *const event_names[] = {
 	[HT_EV_TSC_KHZ] = "tsc_khz",
 	[HT_EV_KASLR] = "kaslr",
 	[HT_EV_EARLY_MOVED] = "early_moved",
+	[HT_EV_PRINTK] = "printk",
 	[HT_EV_SETUP_ENTRY] = "setup_entry",
 	[HT_EV_DECOMP_BEGIN] = "decomp_begin",
 	[HT_EV_DECOMP_END] = "decomp_end",

@@ -456,6 +456,7 @@ void model_free(struct boot_model *m)
 	span_list_free(&m->initcalls);
 	span_list_free(&m->shutdown);
 	span_list_free(&m->markers);
+	htr_log_free(&m->klog);
 	pool_free(m);
 	model_problems_free(m);
 	memset(m, 0, sizeof(*m));

@@ -26,6 +26,7 @@
 
 #include "boot.h"
 #include "events.h"
+#include "printk.h"
 #include "symbols.h"
 
 /**
@@ -217,6 +218,9 @@ struct model_clock {
  * @fail_chain:  the failure and what it led to, as the report's banner
  *               says it ("oops in initcall loop_init -> panic"), "" if none
  * @fail_ns:     when
+ * @klog:        the kernel's log, from the trace's LOG chunk (empty without)
+ * @klog_found:  the trace has a LOG chunk
+ * @klog_error:  what was wrong with that chunk (static string), or NULL
  */
 struct boot_model {
 	struct ev_list ev;
@@ -253,7 +257,13 @@ struct boot_model {
 	char fail_where[200];
 	char fail_chain[400];
 	uint64_t fail_ns;
+	struct htr_log klog;
+	bool klog_found;
+	const char *klog_error;
 };
+
+/* Log records a failed boot's report shows: the last ones before the end. */
+#define MODEL_LOG_TAIL	10
 
 /**
  * struct model_opts - how to load a model

@@ -25,6 +25,8 @@
  * @end:      the last END chunk, parsed
  * @loss:     the last LOSS chunk's payload (parsed once, at the end)
  * @loss_len: its length
+ * @log:      the last LOG chunk's payload (decoded once, at the end)
+ * @log_len:  its length
  * @door:     doorbell records, in arrival order, decoded after the pass
  * @ndoor:    how many
  * @door_cap: room in @door
@@ -37,6 +39,8 @@ struct loader {
 	json_t *end;
 	const unsigned char *loss;
 	uint32_t loss_len;
+	const unsigned char *log;
+	uint32_t log_len;
 	struct ht_record *door;
 	size_t ndoor;
 	size_t door_cap;
@@ -153,6 +157,10 @@ static int read_chunks(struct boot_model *m, struct loader *ld,
 		case HTF_LOSS:
 			ld->loss = c.payload;
 			ld->loss_len = c.len;
+			break;
+		case HTF_LOG:
+			ld->log = c.payload;
+			ld->log_len = c.len;
 			break;
 		case HTF_RECORDS:
 			err = take_records(m, ld, &c);
@@ -353,6 +361,19 @@ static void read_loss(struct boot_model *m, struct loader *ld)
 	json_decref(o);
 }
 
+/*
+ * read_log() - the kernel log the collector read from guest RAM; a bad
+ * chunk keeps the records before the fault and says what was wrong
+ */
+static void read_log(struct boot_model *m, struct loader *ld)
+{
+	if (!ld->log)
+		return;
+	m->klog_found = true;
+	if (htr_log_decode(&m->klog, ld->log, ld->log_len))
+		m->klog_error = m->klog.why;
+}
+
 /* tsc_rate() - the guest's TSC rate, or the host's when it never said */
 static int tsc_rate(struct boot_model *m, struct loader *ld, char *err, size_t len)
 {
@@ -500,6 +521,7 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 	if (!sorted(&m->ev))
 		qsort(m->ev.ev, m->ev.nr, sizeof(m->ev.ev[0]), ev_by_time);
 	read_loss(m, &ld);
+	read_log(m, &ld);
 	m->lost = htr_add_sat(htr_add_sat(htr_add_sat(m->loss.ring_lost, m->loss.orphans),
 					  htr_add_sat(m->loss.skipped, m->loss.probe)),
 			      m->loss.seq_gaps);

@@ -50,7 +50,32 @@ enum htf_kind {
 	HTF_LOSS = 4,		/* JSON object: loss counters at this point */
 	HTF_END = 5,		/* JSON object: the collector finished cleanly */
 	HTF_CLOCK = 6,		/* struct htf_clock_sample[]: guest TSC vs host */
+	HTF_LOG = 7,		/* the kernel's log, read from guest RAM at the
+				 * end of the run (layout below) */
 };
+
+/*
+ * HTF_LOG payload (little-endian; libhtrace/printk.c writes and reads it,
+ * at most one per trace, the last one wins):
+ *
+ *   header (48 bytes)
+ *     u32 version        1
+ *     u32 header_size    48
+ *     u32 nr_records     records that follow
+ *     u32 nr_skip        u64 skip counters after the header (enum
+ *                        htr_log_skip order; a reader ignores extra ones)
+ *     u64 printk_phys    guest-physical address of the struct ht_printk
+ *     u64 walked         descriptors walked from the tail to the head
+ *     u64 dropped        records left out to keep the chunk within
+ *                        HTF_MAX_PAYLOAD (the oldest ones)
+ *     u32 flags          0x1: the descriptor tail was clamped to one ring
+ *     u32 reserved
+ *   u64 skipped[nr_skip]
+ *   nr_records times, in sequence order:
+ *     u64 seq, u64 ts_nsec, u32 caller_id, u16 text_len, u8 level,
+ *     u8 facility, u32 flags (0x1: committed, not finalized), u32 reserved,
+ *     then text_len bytes of text (raw guest bytes), zero-padded to 8
+ */
 
 /* How a clock sample tied a guest TSC value to the host's clock. */
 enum htf_clock_method {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Short libFuzzer runs (ASan + UBSan) of the host parsers of guest data:
-# the guest-memory reader, the trace-file reader and the model with every
+# the guest-memory reader, the kernel-log reader, the trace-file reader and the model with every
 # writer, from seeds the real guest library and trace writer produced and
 # traces of real boots.  `make fuzz FUZZ_SECONDS=3600`
 # is the long run.
@@ -30,6 +30,7 @@ run() {
 	rm -rf "$corpus" "$corpus.log"
 }
 run "${HT_FUZZ_BIN:-$B/fuzz/fuzz_reader}" "$B/fuzz/seeds" "guest memory reader"
+run "${HT_FUZZ_PRINTK_BIN:-$B/fuzz/fuzz_printk}" "$B/fuzz/printk-seeds" "kernel log reader"
 run "${HT_FUZZ_TF_BIN:-$B/fuzz/fuzz_tracefile}" "$B/fuzz/tf-seeds" "trace file reader"
 run "${HT_FUZZ_MODEL_BIN:-$B/fuzz/fuzz_model}" "$B/fuzz/tf-seeds" "trace -> model -> every writer"
 echo "1..$n"

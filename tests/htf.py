@@ -49,7 +49,7 @@ CHUNK_HEADER_SIZE = 24
 MAX_PAYLOAD = 16 << 20
 
 # enum htf_kind
-METADATA, RECORDS, HOST_EVENT, LOSS, END, CLOCK = 1, 2, 3, 4, 5, 6
+METADATA, RECORDS, HOST_EVENT, LOSS, END, CLOCK, LOG = 1, 2, 3, 4, 5, 6, 7
 # enum htf_source
 SRC_NONE, SRC_RING, SRC_PORT, SRC_HYPERCALL, SRC_EARLY = 0, 1, 2, 3, 4
 # enum htf_clock_method
@@ -269,10 +269,50 @@ class Writer:
         payload = recs if isinstance(recs, (bytes, bytearray)) else b''.join(recs)
         return self.chunk(RECORDS, source, payload, host_ns)
 
+    def log(self, payload, host_ns=0):
+        """A LOG chunk: bytes as log_payload() makes them."""
+        return self.chunk(LOG, SRC_NONE, payload, host_ns)
+
     def clock(self, samples, host_ns=0):
         """A CLOCK chunk of clock_sample()s (bytes or a list)."""
         payload = samples if isinstance(samples, (bytes, bytearray)) else b''.join(samples)
         return self.chunk(CLOCK, SRC_NONE, payload, host_ns)
+
+
+# ---- the kernel log's chunk (HTF_LOG, layout in libhtrace/tracefile.h) --------
+
+_LOG_HEADER = struct.Struct('<IIIIQQQII')
+_LOG_RECORD = struct.Struct('<QQIHBBII')
+LogRecord = namedtuple('LogRecord', 'seq ts_nsec caller_id level facility flags text')
+
+
+def log_payload(records, phys=0, walked=0, dropped=0, skipped=()):
+    """An HTF_LOG payload of LogRecord()s (text as bytes)."""
+    out = [_LOG_HEADER.pack(1, _LOG_HEADER.size, len(records), len(skipped), phys,
+                            walked, dropped, 0, 0)]
+    out += [struct.pack('<Q', n) for n in skipped]
+    for r in records:
+        out.append(_LOG_RECORD.pack(r.seq, r.ts_nsec, r.caller_id, len(r.text), r.level,
+                                    r.facility, r.flags, 0))
+        out.append(r.text + b'\0' * (-len(r.text) % 8))
+    return b''.join(out)
+
+
+def parse_log(payload):
+    """An HTF_LOG payload as (header dict, [LogRecord]); ValueError if damaged."""
+    if len(payload) < _LOG_HEADER.size:
+        raise ValueError('log chunk shorter than its header')
+    ver, hsize, nr, nskip, phys, walked, dropped, flags, _ = _LOG_HEADER.unpack_from(payload)
+    if ver != 1:
+        raise ValueError('log chunk version %d' % ver)
+    skipped = list(struct.unpack_from('<%dQ' % nskip, payload, hsize))
+    pos, recs = hsize + 8 * nskip, []
+    for _ in range(nr):
+        seq, ts, caller, tlen, level, fac, rflags, _ = _LOG_RECORD.unpack_from(payload, pos)
+        pos += _LOG_RECORD.size
+        recs.append(LogRecord(seq, ts, caller, level, fac, rflags, payload[pos:pos + tlen]))
+        pos += (tlen + 7) & ~7
+    return dict(phys=phys, walked=walked, dropped=dropped, flags=flags, skipped=skipped), recs
 
 
 # ---- decoding -----------------------------------------------------------------

@@ -78,6 +78,27 @@ static void banner(const struct boot_model *m, FILE *f)
 	fprintf(f, "\n\n");
 }
 
+/* log_lines() - a failed boot's last kernel log lines, as the console shows them */
+static void log_lines(const struct boot_model *m, FILE *f)
+{
+	size_t i, end;
+
+	log_tail(m, &i, &end);
+	if (i >= end)
+		return;
+	fprintf(f, "last kernel log lines before the failure (%zu of %zu, read from guest RAM):\n",
+		end - i, m->klog.nr);
+	for (; i < end; i++) {
+		const struct htr_log_rec *r = &m->klog.rec[i];
+
+		fprintf(f, "  [%5" PRIu64 ".%06" PRIu64 "] ", r->ts_nsec / 1000000000,
+			r->ts_nsec % 1000000000 / 1000);
+		print_escaped(f, r->text, r->text_len);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
 /**
  * report_write_text() - the report for a person at a terminal
  * @m:   the model
@@ -93,6 +114,7 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 	size_t i;
 
 	banner(m, f);
+	log_lines(m, f);
 	if (m->boot_ns)
 		fprintf(f, "Kernel boot done %.3f ms after %s", ms(m->boot_ns),
 		       m->launch_known ? "QEMU was launched" : "the guest TSC's zero");

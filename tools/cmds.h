@@ -23,5 +23,6 @@ int cmd_export(int argc, char **argv);
 int cmd_html(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 #endif /* _HT_TOOLS_CMDS_H */

@@ -211,6 +211,28 @@ static void rows_write(FILE *f, const struct boot_model *m)
 	fputs("]", f);
 }
 
+/*
+ * log_tail_write() - "log_tail": a failed boot's last kernel log records
+ * up to its failure (log_tail(); none for a boot that did not fail or a
+ * trace without a log)
+ */
+static void log_tail_write(FILE *f, const struct boot_model *m)
+{
+	size_t i, first, end;
+
+	log_tail(m, &first, &end);
+	fprintf(f, ",\n\"log_records\":%zu,\n\"log_tail\":[", m->klog.nr);
+	for (i = first; i < end; i++) {
+		const struct htr_log_rec *r = &m->klog.rec[i];
+
+		fprintf(f, "%s{\"seq\":%" PRIu64 ",\"ts_nsec\":%" PRIu64 ",\"level\":%u,"
+			"\"text\":", i == first ? "" : ",", r->seq, r->ts_nsec, r->level);
+		print_json_string(f, r->text, r->text_len);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 /* json_write() - the model as JSON; @page: the HTML page's compact form */
 static int json_write(const struct boot_model *m, FILE *f, bool page)
 {
@@ -240,6 +262,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	print_json_string(f, m->fail_chain, strlen(m->fail_chain));
 	fputc('}', f);
 	problems_write_json(m, f);
+	log_tail_write(f, m);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss);
 	clock_write(f, m);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -20,5 +21,33 @@ int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
 void problems_write_text(const struct boot_model *m, FILE *f);
 void problems_write_json(const struct boot_model *m, FILE *f);
+
+/*
+ * log_tail() - the kernel log records a failed boot's report shows,
+ * [*@first, *@end): the MODEL_LOG_TAIL records up to the one that carries
+ * a panic's or an oops's message (the kernel's "Kernel panic - not
+ * syncing: ..." line; its backtrace follows), else the last ones; none
+ * for a boot that did not fail
+ */
+static inline void log_tail(const struct boot_model *m, size_t *first, size_t *end)
+{
+	const struct htr_log *l = &m->klog;
+	size_t e = l->nr, i;
+
+	*first = *end = 0;
+	if (!htr_verdict_failed(m->verdict) || !l->nr)
+		return;
+	if ((m->verdict == HTR_VERDICT_PANIC || m->verdict == HTR_VERDICT_OOPS) &&
+	    m->boot.fail_msg[0]) {
+		for (i = l->nr; i-- > 0;) {
+			if (strstr(l->rec[i].text, m->boot.fail_msg)) {
+				e = i + 1;
+				break;
+			}
+		}
+	}
+	*end = e;
+	*first = e > MODEL_LOG_TAIL ? e - MODEL_LOG_TAIL : 0;
+}
 
 #endif /* _HT_TOOLS_WRITERS_H */

@@ -620,6 +620,39 @@ static void test_rings_init_args(void)
 	free(area);
 }
 
+/*
+ * test_printk() - ht_set_printk() before the area is remembered and
+ * published with it, after it goes straight in; HT_EV_PRINTK each time
+ */
+static void test_printk(void)
+{
+	const struct htr_event *e;
+	struct htr_area a;
+	unsigned int n = 0, i;
+	__u64 size;
+	void *area;
+
+	reset();
+	area = new_area(1, 512, &size);
+	ht_setup(HT_MODE_SHMEM, HT_HV_OTHER, 0);
+	ht_set_printk(0x1234000);
+	ok(ht_rings_init(area, 0, size, 1, 512) == 0, "rings up after ht_set_printk()");
+	ok(((struct ht_ctl *)area)->printk_phys == 0x1234000,
+	   "remembered address published with the area");
+	ht_set_printk(0x5678000);
+	ok(((struct ht_ctl *)area)->printk_phys == 0x5678000, "a new address goes straight in");
+	ok(htr_area_open(&a, area, size, 0, true) == 0, "area opens");
+	htr_area_drain(&a, collect_rec, NULL);
+	htr_area_close(&a);
+	e = find(HT_EV_PRINTK);
+	ok(e && e->a0 == 0x1234000, "HT_EV_PRINTK of the early call moved into the ring");
+	for (i = 0; i < nr_events; i++)
+		n += events[i].type == HT_EV_PRINTK;
+	ok(n == 2 && events[nr_events - 1].type == HT_EV_PRINTK &&
+	   events[nr_events - 1].a0 == 0x5678000, "and the second one after it");
+	free(area);
+}
+
 /* main() - run every test */
 int main(void)
 {
@@ -639,6 +672,7 @@ int main(void)
 	test_hostile_tail();
 	test_orphans_and_nesting();
 	test_rings_init_args();
+	test_printk();
 	htr_decoder_free(&dec);
 	return done_testing();
 }

@@ -2,7 +2,10 @@
 /*
  * Writes seed inputs for fuzz_reader with the real guest library: a guest
  * memory image with a populated control area, one holding only an early
- * buffer, and a port-style record stream.  Usage: make_seeds DIR
+ * buffer, and a port-style record stream; a trace file for fuzz_tracefile
+ * and fuzz_model; and for fuzz_printk a memory image laid out like Linux
+ * 6.1's printk ring buffer (libhtrace/tests/fake_printk.h) and an HTF_LOG
+ * payload read from it.  Usage: make_seeds DIR [TF_DIR [PRINTK_DIR]]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +14,57 @@
 #include <unistd.h>
 
 #include "ht_internal.h"
+#include "printk.h"
 #include "tracefile.h"
+#include "../tests/fake_printk.h"
+
+static unsigned char log_img[FP_TEXT + 4096];
+static unsigned char *log_chunk;
+static size_t log_chunk_len;
+
+/* make_log() - a printk ring buffer that wrapped, and its HTF_LOG payload */
+static int make_log(void)
+{
+	struct fake_prb f;
+	struct htr_log log;
+	char s[80];
+	int i, err;
+
+	fp_init(&f, log_img, 6, 12);
+	for (i = 0; i < 150; i++) {
+		snprintf(s, sizeof(s), "seed message %d%.*s", i, i % 40,
+			 "................................................");
+		fp_add(&f, s, 1000000ULL * i, i % 8, 2);
+	}
+	fp_add(&f, "committed", 151000000ULL, 4, 1);
+	fp_add(&f, "half-written", 152000000ULL, 4, 0);
+	htr_log_init(&log);
+	err = htr_log_read(&log, log_img, sizeof(log_img), FP_WHERE);
+	if (!err)
+		err = htr_log_encode(&log, HTF_MAX_PAYLOAD, &log_chunk, &log_chunk_len);
+	htr_log_free(&log);
+	return err;
+}
+
+/* put_raw() - write @len bytes to DIR/NAME */
+static int put_raw(const char *dir, const char *name, const void *p, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	err = fwrite(p, 1, len, f) != len;
+	err |= fclose(f) != 0;
+	if (err)
+		perror(path);
+	return err ? -1 : 0;
+}
 
 /* put() - write @len bytes after a mode byte to DIR/NAME */
 static int put(const char *dir, const char *name, unsigned char mode,
@@ -52,6 +105,7 @@ static int put_trace(const char *dir, const void *rings, size_t len)
 		   (ht_test_port_len - 1) / 32 * 32);
 	htf_append(&w, HTF_RECORDS, HTF_SRC_RING, 3, rings, len > 4096 ? 4096 : len);
 	htf_append(&w, HTF_HOST_EVENT, HTF_SRC_NONE, 4, "{\"event\":\"launch\"}", 18);
+	htf_append(&w, HTF_LOG, HTF_SRC_NONE, 4, log_chunk, (uint32_t)log_chunk_len);
 	htf_append(&w, HTF_END, HTF_SRC_NONE, 5, "{\"exit_status\":0}", 17);
 	return htf_close(&w) ? 1 : 0;
 }
@@ -72,10 +126,15 @@ int main(int argc, char **argv)
 	size_t size = 64 * 1024;
 	__u64 need;
 
-	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: %s DIR [TF_DIR]\n", argv[0]);
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: %s DIR [TF_DIR [PRINTK_DIR]]\n", argv[0]);
 		return 2;
 	}
+	if (make_log())
+		return 1;
+	if (argc == 4 && (put_raw(argv[3], "printk-image.bin", log_img, sizeof(log_img)) ||
+			  put_raw(argv[3], "printk-chunk.bin", log_chunk, log_chunk_len)))
+		return 1;
 	img = aligned_alloc(64, size);
 	memset(img, 0, size);
 	/* early-only image: the early buffer copied into "RAM" at 4 KiB */
@@ -101,5 +160,5 @@ int main(int argc, char **argv)
 	emit_some();
 	if (put(argv[1], "stream.bin", 1, ht_test_port_buf, ht_test_port_len))
 		return 1;
-	return argc == 3 ? put_trace(argv[2], img + 8192, need) : 0;
+	return argc >= 3 ? put_trace(argv[2], img + 8192, need) : 0;
 }
