@@ -240,6 +240,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	print_json_string(f, m->fail_chain, strlen(m->fail_chain));
 	fputc('}', f);
 	problems_write_json(m, f);
+	vcpus_write_json(m, f);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss);
 	clock_write(f, m);

@@ -20,5 +20,7 @@ int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
 void problems_write_text(const struct boot_model *m, FILE *f);
 void problems_write_json(const struct boot_model *m, FILE *f);
+void vcpus_write_text(const struct boot_model *m, FILE *f);
+void vcpus_write_json(const struct boot_model *m, FILE *f);
 
 #endif /* _HT_TOOLS_WRITERS_H */
