@@ -354,12 +354,38 @@ static int dump(struct run *r, int fd, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * host_note() - a vmcore QEMU wrote without VMCOREINFO (the guest died
+ * before its fw_cfg driver ran) gets the note the kernel made earlier,
+ * found in guest RAM; 0, or -errno with @why saying what was missing
+ */
+static int host_note(struct run *r, int fd, const char **why)
+{
+	unsigned char text[VMCOREINFO_TEXT_MAX];
+	size_t len;
+	int err;
+
+	if (!r->shm.map && shmem_open(&r->shm, r->ram)) {
+		*why = "guest RAM cannot be read";
+		return -EIO;
+	}
+	if (vmcore_find_note(r->shm.map, r->shm.size, text, &len)) {
+		*why = "the guest died before its kernel made the note (a subsys initcall)";
+		return -ENOENT;
+	}
+	err = vmcore_add_note(r->vmcore, fd, text, len);
+	if (err)
+		*why = "the note was found in guest RAM but could not be added";
+	return err;
+}
+
 /* take_vmcore() - --vmcore: the dump, and the host event "vmcore" saying how it went */
 static void take_vmcore(struct run *r)
 {
 	json_t *o = json_object();
 	uint64_t t0 = now_ns();
 	char *err = r->vmcore_err;
+	const char *from, *why = NULL;
 	struct stat st;
 	int fd, has;
 
@@ -375,9 +401,18 @@ static void take_vmcore(struct run *r)
 		goto out_close_fd;
 	}
 	has = vmcore_has_vmcoreinfo(fd);
-	if (fstat(fd, &st) || has < 0) {
+	if (has < 0) {
 		snprintf(err, sizeof(r->vmcore_err), "QEMU wrote no ELF core");
 		unlink(r->vmcore);
+		goto out_close_fd;
+	}
+	from = has ? "qemu" : NULL;
+	if (!has && !host_note(r, fd, &why)) {
+		has = 1;
+		from = "guest RAM, added by the collector";
+	}
+	if (stat(r->vmcore, &st)) {
+		snprintf(err, sizeof(r->vmcore_err), "it is gone: %s", strerror(errno));
 		goto out_close_fd;
 	}
 	r->vmcore_taken = true;
@@ -385,6 +420,10 @@ static void take_vmcore(struct run *r)
 	json_object_set_new(o, "ms", json_integer((json_int_t)((now_ns() - t0) / 1000000)));
 	json_object_set_new(o, "format", json_string("elf"));
 	json_object_set_new(o, "vmcoreinfo", json_boolean(has));
+	if (from)
+		json_object_set_new(o, "vmcoreinfo_from", json_string(from));
+	else
+		json_object_set_new(o, "vmcoreinfo_missing", json_string(why));
 	err[0] = '\0';
 out_close_fd:
 	close(fd);

@@ -8,6 +8,7 @@
  *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
  *   verdict.c  the progress line, the verdict and its reason
  *   forensics.c a failed boot's vCPU registers and its vmcore, before the stop
+ *   vmcore_note.c the guest's VMCOREINFO added to a vmcore QEMU wrote without it
  *   run.c      hypertrace-collector run
  *   attach.c   hypertrace-collector attach
  */
@@ -208,8 +209,11 @@ void record_qmp_event(void *ctx, const char *event, const char *json);
 void record_metadata(struct run *r);
 int record_finish(struct run *r);
 
-/* forensics.c */
+/* forensics.c, vmcore_note.c */
+#define VMCOREINFO_TEXT_MAX	4096	/* the kernel's VMCOREINFO_BYTES, a page */
 void forensics_take(struct run *r);
+int vmcore_find_note(const unsigned char *ram, size_t size, unsigned char *buf, size_t *len);
+int vmcore_add_note(const char *path, int fd, const unsigned char *text, size_t len);
 
 /* clock.c */
 void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,

@@ -150,6 +150,9 @@ struct model_vcpu {
  * @vmcore_bytes: its size
  * @vmcore_ms:    how long QEMU took to write it
  * @vmcoreinfo:   it carries the guest's VMCOREINFO note
+ * @vmcoreinfo_how: where that came from ("qemu": the guest handed it to
+ *                QEMU; or from guest RAM, added by the collector), or
+ *                why it is missing
  * @vmcore_error: why there is no vmcore, "" if there is
  */
 struct model_forensics {
@@ -162,6 +165,7 @@ struct model_forensics {
 	uint64_t vmcore_bytes;
 	uint64_t vmcore_ms;
 	bool vmcoreinfo;
+	char vmcoreinfo_how[128];
 	char vmcore_error[256];
 };
 

@@ -88,6 +88,8 @@ static void take_vmcore(struct model_forensics *f, json_t *o)
 	f->vmcore_bytes = bytes > 0 ? (uint64_t)bytes : 0;
 	f->vmcore_ms = ms > 0 ? (uint64_t)ms : 0;
 	f->vmcoreinfo = json_is_true(json_object_get(o, "vmcoreinfo"));
+	copy_str(f->vmcoreinfo_how, sizeof(f->vmcoreinfo_how), o,
+		 f->vmcoreinfo ? "vmcoreinfo_from" : "vmcoreinfo_missing");
 }
 
 /**

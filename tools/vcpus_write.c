@@ -61,12 +61,17 @@ void vcpus_write_text(const struct boot_model *m, FILE *f)
 	}
 	fprintf(f, "vmcore: ");
 	print_escaped(f, x->vmcore, strlen(x->vmcore));
-	fprintf(f, " (%.1f MiB, %s VMCOREINFO)\n", x->vmcore_bytes / 1048576.0,
-		x->vmcoreinfo ? "with" : "without: the guest died before its fw_cfg driver wrote it;");
+	fprintf(f, " (%.1f MiB, %s VMCOREINFO", x->vmcore_bytes / 1048576.0,
+		x->vmcoreinfo ? "with" : "without");
+	if (x->vmcoreinfo_how[0]) {
+		fprintf(f, x->vmcoreinfo ? " from " : ": ");
+		print_unquoted(f, x->vmcoreinfo_how, strlen(x->vmcoreinfo_how));
+	}
+	fprintf(f, ")\n");
 	if (x->vmcoreinfo)
 		fprintf(f, "  open it with: vmcore-dmesg VMCORE; crash VMLINUX-WITH-DEBUG-INFO VMCORE\n\n");
 	else
-		fprintf(f, "  crash VMLINUX-WITH-DEBUG-INFO VMCORE may still open it; vmcore-dmesg cannot\n\n");
+		fprintf(f, "  crash VMLINUX-WITH-DEBUG-INFO VMCORE may open it; vmcore-dmesg cannot\n\n");
 }
 
 /**
@@ -103,8 +108,14 @@ void vcpus_write_json(const struct boot_model *m, FILE *f)
 	fputs(",\n\"vmcore\":{\"path\":", f);
 	if (x->vmcore[0]) {
 		print_json_string(f, x->vmcore, strlen(x->vmcore));
-		fprintf(f, ",\"bytes\":%" PRIu64 ",\"ms\":%" PRIu64 ",\"vmcoreinfo\":%s}",
-			x->vmcore_bytes, x->vmcore_ms, x->vmcoreinfo ? "true" : "false");
+		fprintf(f, ",\"bytes\":%" PRIu64 ",\"ms\":%" PRIu64 ",\"vmcoreinfo\":%s,\"%s\":",
+			x->vmcore_bytes, x->vmcore_ms, x->vmcoreinfo ? "true" : "false",
+			x->vmcoreinfo ? "vmcoreinfo_from" : "vmcoreinfo_missing");
+		if (x->vmcoreinfo_how[0])
+			print_json_string(f, x->vmcoreinfo_how, strlen(x->vmcoreinfo_how));
+		else
+			fputs("null", f);
+		fputc('}', f);
 	} else {
 		fputs("null,\"error\":", f);
 		print_json_string(f, x->vmcore_error, strlen(x->vmcore_error));

@@ -134,7 +134,7 @@ def end_chunk(path):
 for coll in [COLL] + [c for c in [os.path.join(B, 'bin', 'asan-hypertrace-collector')]
                       if os.path.exists(c)]:
     tag = 'asan ' if 'asan-' in coll else ''
-    for regs in ('good', 'hostile', 'huge'):
+    for regs in ('good', 'hostile', 'huge', 'late-info'):
         name = 'hang-%s%s' % (tag.strip(), regs)
         trace = os.path.join(work, name + '.htf')
         vmcore = os.path.join(work, name + '.vmcore')
@@ -165,6 +165,21 @@ for coll in [COLL] + [c for c in [os.path.join(B, 'bin', 'asan-hypertrace-collec
                  [(0, '0xffffffff81000123', False), (1, '0xffffffff81000456', True)] and
                  rep.get('vmcore', {}).get('path') == vmcore,
                  '%shang: report --json has vcpus[] and the vmcore' % tag, r.stderr + r.stdout[-800:])
+        elif regs == 'late-info':
+            data = open(vmcore, 'rb').read() if os.path.exists(vmcore) else b''
+            ph = [struct.unpack_from('<IIQQQQQQ', data, 64 + 56 * i) for i in range(2)] if data else []
+            info = b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
+            good = (len(ph) == 2 and ph[0][0] == 4 and
+                    info in data[ph[0][2]:ph[0][2] + ph[0][5]] and
+                    data[ph[1][2]:ph[1][2] + ph[1][5]] == bytes(range(256)) * 16 and
+                    ph[1][2] == ph[0][2] + ph[0][5] and len(data) == ph[1][2] + ph[1][5])
+            t.ok(p.returncode == 4 and good and vm and vm[-1].get('vmcoreinfo') is True and
+                 'added by the collector' in vm[-1].get('vmcoreinfo_from', '') and
+                 oct(os.stat(vmcore).st_mode & 0o777) == '0o600' and
+                 not os.path.exists(vmcore + '.tmp'),
+                 '%sa dump without VMCOREINFO gets the kernel\'s note from guest RAM (decoys '
+                 'passed over), in its PT_NOTE; the memory moves with its PT_LOAD; still 0600'
+                 % tag, str((vm, ph)))
         elif regs == 'hostile':
             t.ok(p.returncode == 4 and len(cpus) == 2 and all('ip' not in c and c.get('error')
                                                              for c in cpus),

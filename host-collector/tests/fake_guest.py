@@ -33,6 +33,9 @@ Scenarios:
                   and a QMP error for getfd (so no vmcore)
   --regs huge     vCPU 0: 70 kB of registers (more than a QMP line may be),
                   vCPU 1: no RIP at all
+  --regs late-info  as good, but the dump has no VMCOREINFO (a guest that
+                  died before its fw_cfg driver) and guest RAM has the
+                  kernel's note at 0x5000 (and two decoys before it)
 """
 import json
 import os
@@ -63,15 +66,34 @@ def regs_text(cpu, rip, hlt):
             % (cpu, rip, hlt))
 
 
-def elf_core(note_name=b'VMCOREINFO', desc=b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\n'):
-    """A small ELF64 core: one PT_NOTE holding one note."""
-    name = note_name + b'\0'
-    note = struct.pack('<III', len(name), len(desc), 0) + name.ljust((len(name) + 3) & ~3, b'\0') \
-        + desc.ljust((len(desc) + 3) & ~3, b'\0')
+VMCOREINFO = b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
+MEMORY = bytes(range(256)) * 16     # the one PT_LOAD's 4 KiB
+
+
+def note(name, desc):
+    """One ELF note (type 0), name and desc padded to 4."""
+    name += b'\0'
+    return (struct.pack('<III', len(name), len(desc), 0) + name.ljust((len(name) + 3) & ~3, b'\0')
+            + desc.ljust((len(desc) + 3) & ~3, b'\0'))
+
+
+def elf_core(with_info=True):
+    """An ELF64 core laid out as QEMU writes one: header, a PT_NOTE and a
+    PT_LOAD header, the notes (a CORE note, and VMCOREINFO if @with_info),
+    then the memory."""
+    notes = note(b'CORE', b'\1' * 40) + (note(b'VMCOREINFO', VMCOREINFO) if with_info else b'')
     eh = b'\x7fELF\x02\x01\x01' + b'\0' * 9 + struct.pack('<HHIQQQIHHHHHH', 4, 62, 1, 0, 64, 0, 0,
-                                                            64, 56, 1, 0, 0, 0)
-    ph = struct.pack('<IIQQQQQQ', 4, 0, 120, 0, 0, len(note), len(note), 0)
-    return eh + ph + note
+                                                            64, 56, 2, 0, 0, 0)
+    noff = 64 + 2 * 56
+    ph = (struct.pack('<IIQQQQQQ', 4, 0, noff, 0, 0, len(notes), len(notes), 0) +
+          struct.pack('<IIQQQQQQ', 1, 0, noff + len(notes), 0, 0x100000, len(MEMORY),
+                      len(MEMORY), 0))
+    return eh + ph + notes + MEMORY
+
+
+def ram_note():
+    """The kernel's vmcoreinfo_note page: the note, then the empty final note."""
+    return note(b'VMCOREINFO', VMCOREINFO) + b'\0' * 12
 
 
 class Qmp:
@@ -91,7 +113,7 @@ class Qmp:
 
     def registers(self, idx):
         """What human-monitor-command "info registers" answers for vCPU idx."""
-        if self.regs == 'good':
+        if self.regs in ('good', 'late-info'):
             return regs_text(idx, ['ffffffff81000123', 'ffffffff81000456'][idx % 2], idx % 2)
         if self.regs == 'hostile':
             return regs_text(idx, 'f' * 17, 0) if idx == 0 else regs_text(7, 'ffffffff81000456', 1)
@@ -112,7 +134,7 @@ class Qmp:
         if cmd == 'dump-guest-memory':
             if self.vmcore_fd is None or args.get('protocol') != 'fd:ht-vmcore':
                 return {'error': {'class': 'GenericError', 'desc': 'bad protocol'}}
-            os.write(self.vmcore_fd, elf_core())
+            os.write(self.vmcore_fd, elf_core(self.regs != 'late-info'))
             os.close(self.vmcore_fd)
             self.vmcore_fd = None
             return {'return': {}}
@@ -172,6 +194,14 @@ def main():
             regs = args[i + 1]
     with open(mem_path, 'wb') as f:
         f.truncate(size)
+        if regs in ('late-info', 'good'):
+            # decoys the collector must pass over, then the kernel's note
+            f.seek(0x3000 + 12)
+            f.write(b'VMCOREINFO\0\0 no header')
+            f.seek(0x4000)
+            f.write(note(b'VMCOREINFO', b'OSRELEASE=\x01binary\n') + b'\0' * 12)
+            f.seek(0x5000)
+            f.write(ram_note())
     if scenario in ('kvm-clock', 'hang'):
         tids = [os.getpid(), os.getpid()]
     qmp = Qmp(qmp_path, tids, regs)

@@ -65,7 +65,7 @@ STATE = {'event': 'vcpu_state', 'source': 'info registers', 'cpus': [
     {'cpu': 1, 'ip': hex(0xffffffff81000493 + KASLR), 'halted': True, 'cpl': 0},
     {'cpu': 2, 'error': 'no RIP in QEMU\'s answer'}]}
 VMCORE = {'event': 'vmcore', 'path': '/tmp/x/trace.vmcore', 'bytes': 285345859, 'ms': 3290,
-          'format': 'elf', 'vmcoreinfo': True}
+          'format': 'elf', 'vmcoreinfo': True, 'vmcoreinfo_from': 'qemu'}
 
 hang = trace('hang', [STATE, VMCORE])
 rc, out, err = report(hang, '--json')
@@ -80,12 +80,13 @@ ok(r.get('vcpus') == [
    'report --json: vcpus[] with cpu, ip, ip_symbol (KASLR-corrected) and halted',
    json.dumps(r.get('vcpus')) + err)
 ok(r.get('vmcore') == {'path': '/tmp/x/trace.vmcore', 'bytes': 285345859, 'ms': 3290,
-                       'vmcoreinfo': True}, 'report --json: the vmcore', str(r.get('vmcore')))
+                       'vmcoreinfo': True, 'vmcoreinfo_from': 'qemu'},
+   'report --json: the vmcore', str(r.get('vmcore')))
 rc, out, err = report(hang)
 ok(rc == 0 and 'vCPU 0 in i8042_flush+0x23/0x80\n' in out and
    'vCPU 1 in native_safe_halt+0x13/0x80 (halted)' in out and
    'vCPU 2 unknown: "no RIP in QEMU\'s answer"' in out and
-   'vmcore: "/tmp/x/trace.vmcore" (272.1 MiB, with VMCOREINFO)' in out and
+   'vmcore: "/tmp/x/trace.vmcore" (272.1 MiB, with VMCOREINFO from qemu)' in out and
    out.index('BOOT FAILED') < out.index('vCPU 0') < out.index('phase '),
    'text: "vCPU 0 in i8042_flush+0x23/0x80" under the failure, and the vmcore', out[:1200])
 p = subprocess.run([HT, 'html', '--system-map', smap, '-o', os.path.join(tmp, 'h.html'), hang],
