@@ -307,6 +307,32 @@ static int ms_until(uint64_t deadline_ns)
 }
 
 /**
+ * qmp_wait_ready() - give a QEMU that has not finished the QMP handshake
+ * (a slow start-up on a loaded host) up to @timeout_ms to finish it
+ * @q:          the channel, or NULL
+ * @timeout_ms: how long
+ * @fn:         called for each event that comes meanwhile, or NULL
+ * @ctx:        passed to @fn
+ *
+ * Return: true once the capabilities are negotiated.
+ */
+bool qmp_wait_ready(struct qmp_chan *q, unsigned int timeout_ms, qmp_event_fn fn, void *ctx)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	int left;
+
+	while (q && !q->ready && (left = ms_until(deadline)) > 0) {
+		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
+
+		if (p.fd < 0 || (poll(&p, 1, left) < 0 && errno != EINTR))
+			break;
+		if (qmp_read(q, fn, ctx))
+			break;
+	}
+	return q && q->ready;
+}
+
+/**
  * qmp_call() - run one QMP command and wait for its reply
  * @q:          the channel, or NULL
  * @cmd:        the command ("human-monitor-command", "dump-guest-memory"...)

@@ -14,7 +14,6 @@
  * for that vCPU, never a guess.
  */
 #include <ctype.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,7 +29,6 @@
 #define QMP_SHORT_MS		5000	/* stop, query-cpus-fast, one vCPU's registers */
 #define DUMP_MS_BASE		60000	/* dump-guest-memory: this, plus... */
 #define DUMP_MS_PER_GB		60000	/* ...this per GiB of guest RAM */
-#define NOTES_MAX		(16u << 20)	/* PT_NOTE bytes read from a vmcore */
 #define VMCORE_FD_NAME		"ht-vmcore"
 
 /* call() - one QMP command, events meanwhile into the trace; 0 or -errno */
@@ -257,71 +255,6 @@ static void vmcore_path(const char *trace, char *buf, size_t len)
 	snprintf(buf, len, "%.*s.vmcore", (int)n, trace);
 }
 
-/* read_at() - exactly @len bytes at @off; 0 or -1 */
-static int read_at(int fd, void *buf, size_t len, off_t off)
-{
-	ssize_t n = pread(fd, buf, len, off);
-
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-/*
- * notes_have() - whether the ELF notes @p (@len bytes) have one named
- * @name (bounded walk: a note that does not fit ends it)
- */
-static bool notes_have(const unsigned char *p, size_t len, const char *name)
-{
-	size_t off = 0, nlen = strlen(name) + 1;
-	Elf64_Nhdr nh;
-
-	while (len - off >= sizeof(nh)) {
-		uint64_t nsz, dsz;
-
-		memcpy(&nh, p + off, sizeof(nh));
-		nsz = ((uint64_t)nh.n_namesz + 3) & ~3ULL;
-		dsz = ((uint64_t)nh.n_descsz + 3) & ~3ULL;
-		if (nsz > len - off - sizeof(nh) || dsz > len - off - sizeof(nh) - nsz)
-			return false;
-		if (nh.n_namesz == nlen && !memcmp(p + off + sizeof(nh), name, nlen))
-			return true;
-		off += sizeof(nh) + nsz + dsz;
-	}
-	return false;
-}
-
-/*
- * vmcore_has_vmcoreinfo() - whether an ELF core file carries a VMCOREINFO
- * note (what vmcore-dmesg and crash read the kernel's layout from): 1 if
- * it does, 0 if not, -1 if it is not a 64-bit ELF core
- */
-static int vmcore_has_vmcoreinfo(int fd)
-{
-	unsigned char *notes;
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	unsigned int i;
-	bool found = false;
-
-	if (read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE ||
-	    eh.e_phentsize != sizeof(ph) || eh.e_phoff > INT64_MAX / 2)
-		return -1;
-	for (i = 0; i < eh.e_phnum && !found; i++) {
-		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))))
-			return -1;
-		if (ph.p_type != PT_NOTE || !ph.p_filesz || ph.p_filesz > NOTES_MAX ||
-		    ph.p_offset > INT64_MAX / 2)
-			continue;
-		notes = malloc(ph.p_filesz);
-		if (!notes)
-			return -1;
-		if (!read_at(fd, notes, ph.p_filesz, (off_t)ph.p_offset))
-			found = notes_have(notes, ph.p_filesz, "VMCOREINFO");
-		free(notes);
-	}
-	return found;
-}
-
 /*
  * dump() - QEMU's dump-guest-memory into @fd (passed with getfd); 0, or
  * -1 with @err saying why
@@ -355,28 +288,43 @@ static int dump(struct run *r, int fd, char *err, size_t len)
 }
 
 /*
- * host_note() - a vmcore QEMU wrote without VMCOREINFO (the guest died
- * before its fw_cfg driver ran) gets the note the kernel made earlier,
- * found in guest RAM; 0, or -errno with @why saying what was missing
+ * finish_vmcore() - what crash tools need that QEMU's dump lacks: the
+ * VMCOREINFO note (from guest RAM when QEMU has none) and the kernel's
+ * virtual addresses on its segments; sets @from, or @why it has no
+ * VMCOREINFO; 0, or -EINVAL (@why says) when it is no ELF core at all
  */
-static int host_note(struct run *r, int fd, const char **why)
+static int finish_vmcore(struct run *r, int fd, const char **from, const char **why)
 {
 	unsigned char text[VMCOREINFO_TEXT_MAX];
 	size_t len;
-	int err;
+	int has;
 
+	*from = NULL;
+	has = vmcore_info(fd, text, &len);
+	if (has < 0) {
+		*why = "QEMU wrote no ELF core it could read";
+		return -EINVAL;
+	}
+	if (has) {
+		*from = "qemu";
+		if (vmcore_rewrite(r->vmcore, fd, NULL, text, len))
+			*from = "qemu (the kernel's virtual addresses could not be added)";
+		return 0;
+	}
 	if (!r->shm.map && shmem_open(&r->shm, r->ram)) {
-		*why = "guest RAM cannot be read";
-		return -EIO;
+		*why = "QEMU has none and guest RAM cannot be read";
+		return 0;
 	}
 	if (vmcore_find_note(r->shm.map, r->shm.size, text, &len)) {
 		*why = "the guest died before its kernel made the note (a subsys initcall)";
-		return -ENOENT;
+		return 0;
 	}
-	err = vmcore_add_note(r->vmcore, fd, text, len);
-	if (err)
-		*why = "the note was found in guest RAM but could not be added";
-	return err;
+	*from = "guest RAM, added by the collector";
+	if (vmcore_rewrite(r->vmcore, fd, text, text, len)) {
+		*from = NULL;
+		*why = "found in guest RAM, but the vmcore could not be rewritten";
+	}
+	return 0;
 }
 
 /* take_vmcore() - --vmcore: the dump, and the host event "vmcore" saying how it went */
@@ -385,9 +333,9 @@ static void take_vmcore(struct run *r)
 	json_t *o = json_object();
 	uint64_t t0 = now_ns();
 	char *err = r->vmcore_err;
-	const char *from, *why = NULL;
+	const char *from = NULL, *why = NULL;
 	struct stat st;
-	int fd, has;
+	int fd, has, e;
 
 	vmcore_path(r->o->output, r->vmcore, sizeof(r->vmcore));
 	json_object_set_new(o, "path", json_string(r->vmcore));
@@ -400,17 +348,14 @@ static void take_vmcore(struct run *r)
 		unlink(r->vmcore);
 		goto out_close_fd;
 	}
-	has = vmcore_has_vmcoreinfo(fd);
-	if (has < 0) {
-		snprintf(err, sizeof(r->vmcore_err), "QEMU wrote no ELF core");
+	e = finish_vmcore(r, fd, &from, &why);
+	if (e) {
+		snprintf(err, sizeof(r->vmcore_err), "%s: %s",
+			 why ? why : "it could not be completed", strerror(-e));
 		unlink(r->vmcore);
 		goto out_close_fd;
 	}
-	from = has ? "qemu" : NULL;
-	if (!has && !host_note(r, fd, &why)) {
-		has = 1;
-		from = "guest RAM, added by the collector";
-	}
+	has = from != NULL;
 	if (stat(r->vmcore, &st)) {
 		snprintf(err, sizeof(r->vmcore_err), "it is gone: %s", strerror(errno));
 		goto out_close_fd;
@@ -439,8 +384,9 @@ out_event:
  * record where each vCPU is and, with --vmcore, dump its memory
  * @r: the recording, QEMU still running
  *
- * A boot that completed gets nothing; neither does a QEMU that is gone
- * or whose QMP is closed.
+ * A boot that completed gets nothing; neither does a QEMU that is gone,
+ * whose QMP is closed, or that has not finished the QMP handshake within
+ * QMP_SHORT_MS.
  */
 void forensics_take(struct run *r)
 {
@@ -449,7 +395,7 @@ void forensics_take(struct run *r)
 
 	if (!r->hang && !b->panicked && !b->oopsed && !(r->timed_out && !b->booted))
 		return;
-	if (!qmp_connected(r->qmp))
+	if (!qmp_wait_ready(r->qmp, QMP_SHORT_MS, record_qmp_event, r))
 		return;
 	/* one instant for all that follows (a paused guest stays paused) */
 	if (!call(r, "stop", NULL, -1, QMP_SHORT_MS, &reply))

@@ -8,7 +8,8 @@
  *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
  *   verdict.c  the progress line, the verdict and its reason
  *   forensics.c a failed boot's vCPU registers and its vmcore, before the stop
- *   vmcore_note.c the guest's VMCOREINFO added to a vmcore QEMU wrote without it
+ *   vmcore_note.c a vmcore as crash tools read it: VMCOREINFO (from guest RAM
+ *              if QEMU had none) and the kernel's virtual addresses
  *   run.c      hypertrace-collector run
  *   attach.c   hypertrace-collector attach
  */
@@ -213,7 +214,9 @@ int record_finish(struct run *r);
 #define VMCOREINFO_TEXT_MAX	4096	/* the kernel's VMCOREINFO_BYTES, a page */
 void forensics_take(struct run *r);
 int vmcore_find_note(const unsigned char *ram, size_t size, unsigned char *buf, size_t *len);
-int vmcore_add_note(const char *path, int fd, const unsigned char *text, size_t len);
+int vmcore_info(int fd, unsigned char *buf, size_t *len);
+int vmcore_rewrite(const char *path, int fd, const unsigned char *note, const unsigned char *info,
+		   size_t len);
 
 /* clock.c */
 void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,

@@ -66,7 +66,9 @@ def regs_text(cpu, rip, hlt):
             % (cpu, rip, hlt))
 
 
-VMCOREINFO = b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
+VMCOREINFO = (b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
+              b'NUMBER(phys_base)=0\nNUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=0\n'
+              b'NUMBER(KERNEL_IMAGE_SIZE)=536870912\n')
 MEMORY = bytes(range(256)) * 16     # the one PT_LOAD's 4 KiB
 
 
