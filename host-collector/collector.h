@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "boot.h"
 #include "htrace.h"
 #include "tracefile.h"
@@ -106,6 +108,9 @@ int qmp_fd(const struct qmp_chan *q);
 bool qmp_connected(const struct qmp_chan *q);
 int qmp_read(struct qmp_chan *q, qmp_event_fn fn, void *ctx);
 int qmp_command(struct qmp_chan *q, const char *cmd);
+bool qmp_wait_ready(struct qmp_chan *q, unsigned int timeout_ms, qmp_event_fn fn, void *ctx);
+int qmp_call(struct qmp_chan *q, const char *cmd, json_t *args, int pass_fd,
+	     unsigned int timeout_ms, qmp_event_fn fn, void *ctx, json_t **reply);
 unsigned int qmp_vcpu_tids(const struct qmp_chan *q, const pid_t **tids);
 void qmp_close(struct qmp_chan *q);
 

@@ -32,6 +32,7 @@ enum opt_id {
 	OPT_DOORBELL,
 	OPT_PID,
 	OPT_DEBUGFS,
+	OPT_VMCORE,
 };
 
 /**
@@ -81,6 +82,9 @@ static const struct opt_def opt_defs[] = {
 	  "parent of the private directory ($TMPDIR or /tmp)" },
 	{ "keep-ram", NULL, OPT_KEEP_RAM, CMD_RUN,
 	  "keep the guest RAM file (it holds guest secrets)" },
+	{ "vmcore", NULL, OPT_VMCORE, BOTH,
+	  "at a panic or hang, QEMU's ELF dump of guest RAM\n"
+	  "into TRACE.vmcore (0600; for crash, vmcore-dmesg)" },
 	{ "quiet", NULL, OPT_QUIET, BOTH, "no progress line" },
 	{ "help", NULL, OPT_HELP, BOTH, "this text" },
 };
@@ -223,6 +227,9 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 		return 0;
 	case OPT_KEEP_RAM:
 		o->keep_ram = true;
+		return 0;
+	case OPT_VMCORE:
+		o->vmcore = true;
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;

@@ -122,6 +122,11 @@ static char **build_argv(struct run *r, const char *accel)
 	}
 	av[n++] = strdup("-device");
 	av[n++] = strdup("pvpanic");
+	if (o->vmcore) {
+		/* where the guest's fw_cfg driver leaves VMCOREINFO for the dump */
+		av[n++] = strdup("-device");
+		av[n++] = strdup("vmcoreinfo");
+	}
 	for (i = 0; i < n; i++) {
 		if (!av[i]) {
 			while (++i < n)

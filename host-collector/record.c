@@ -290,8 +290,13 @@ static long poll_hypercalls(struct run *r)
 	return n > 0 ? n : 0;
 }
 
-/* on_qmp_event() - note a QMP event in the trace and in the verdict */
-static void on_qmp_event(void *ctx, const char *event, const char *json)
+/**
+ * record_qmp_event() - note a QMP event in the trace and in the verdict
+ * @ctx:   the recording
+ * @event: the event's name
+ * @json:  the whole message
+ */
+void record_qmp_event(void *ctx, const char *event, const char *json)
 {
 	struct run *r = ctx;
 	json_error_t jerr;
@@ -330,7 +335,7 @@ static long poll_channels(struct run *r, unsigned int wait_ms, bool probing)
 
 	poll(pfd, 3, wait_ms);
 	got += read_doorbell(r);
-	qmp_read(r->qmp, on_qmp_event, r);
+	qmp_read(r->qmp, record_qmp_event, r);
 	got += poll_hypercalls(r);
 	if (!probing) {
 		locate_area(r);
@@ -410,6 +415,7 @@ void record_loop(struct run *r)
 		if (qemu_reap(r))
 			return;
 		if (should_stop(r, start, t)) {
+			forensics_take(r);
 			qemu_stop(r);
 			return;
 		}
@@ -536,10 +542,17 @@ int record_finish(struct run *r)
 	json_object_set_new(e, "exit_status", json_integer(ret));
 	json_object_set_new(e, "verdict", json_string(htr_verdict_name(v)));
 	json_object_set_new(e, "reason", json_string(why));
+	if (r->vmcore_taken)
+		json_object_set_new(e, "vmcore", json_string(r->vmcore));
 	trace_json(r, HTF_END, e);
 	if (!r->o->quiet || ret)
 		fprintf(stderr, "hypertrace-collector: %s; trace in %s\n", why,
 			r->o->output);
+	if (r->vmcore_taken)
+		fprintf(stderr, "hypertrace-collector: vmcore in %s\n", r->vmcore);
+	else if (r->vmcore_err[0])
+		fprintf(stderr, "hypertrace-collector: no vmcore (%s): %s\n", r->vmcore,
+			r->vmcore_err);
 	return ret;
 }
 

@@ -8,6 +8,9 @@
  *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
  *   verdict.c  the progress line, the verdict and its reason
  *   kernel_log.c  the kernel's log from guest RAM, at the end (HTF_LOG)
+ *   forensics.c a failed boot's vCPU registers and its vmcore, before the stop
+ *   vmcore_note.c a vmcore as crash tools read it: VMCOREINFO (from guest RAM
+ *              if QEMU had none) and the kernel's virtual addresses
  *   run.c      hypertrace-collector run
  *   attach.c   hypertrace-collector attach
  */
@@ -51,6 +54,7 @@ enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
  * @vmlinux:         the kernel's vmlinux, for the metadata and the names
  * @dir_parent:      where the private directory goes (run)
  * @keep_ram:        leave the guest RAM file behind (run)
+ * @vmcore:          dump the guest's memory (ELF) when its boot fails
  * @quiet:           no progress
  * @hc_system:       trace system of KVM hypercalls (run)
  * @hc_event:        trace event of KVM hypercalls (run)
@@ -73,6 +77,7 @@ struct run_opts {
 	const char *vmlinux;
 	const char *dir_parent;
 	bool keep_ram;
+	bool vmcore;
 	bool quiet;
 	const char *hc_system;
 	const char *hc_event;
@@ -118,6 +123,9 @@ struct run_opts {
  * @reset:       QMP reported a guest reset
  * @hang:        the watchdog fired
  * @timed_out:   --timeout ended the recording
+ * @vmcore:      the vmcore's path (--vmcore), once one was attempted
+ * @vmcore_taken: it was written
+ * @vmcore_err:  why not, "" if it was or none was attempted
  * @tty:         progress goes to a terminal
  * @last_level:  level announced on the last plain progress line
  * @rec:         ring records of this drain, not yet written
@@ -162,6 +170,9 @@ struct run {
 	bool reset;
 	bool hang;
 	bool timed_out;
+	char vmcore[PATH_MAX];
+	bool vmcore_taken;
+	char vmcore_err[256];
 	bool tty;
 	int last_level;
 	struct ht_record rec[RING_BATCH];
@@ -196,11 +207,19 @@ void record_release_held(struct run *r);
 void record_loop(struct run *r);
 bool record_probe(struct run *r, uint64_t deadline_ns);
 void host_event(struct run *r, const char *name, json_t *extra);
+void record_qmp_event(void *ctx, const char *event, const char *json);
 void record_metadata(struct run *r);
 int record_finish(struct run *r);
 
 /* kernel_log.c */
 void record_log(struct run *r);
+/* forensics.c, vmcore_note.c */
+#define VMCOREINFO_TEXT_MAX	4096	/* the kernel's VMCOREINFO_BYTES, a page */
+void forensics_take(struct run *r);
+int vmcore_find_note(const unsigned char *ram, size_t size, unsigned char *buf, size_t *len);
+int vmcore_info(int fd, unsigned char *buf, size_t *len);
+int vmcore_rewrite(const char *path, int fd, const unsigned char *note, const unsigned char *info,
+		   size_t len);
 
 /* clock.c */
 void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,

@@ -120,6 +120,56 @@ struct model_problems {
 	uint64_t stray;
 };
 
+#define MODEL_MAX_VCPUS		64	/* vCPUs of a vcpu_state kept */
+
+/**
+ * struct model_vcpu - where one vCPU was when the collector stopped the
+ * failed guest (QEMU's "info registers")
+ * @cpu:    QEMU's cpu-index
+ * @ip:     its instruction pointer; 0 when @error says why there is none
+ * @halted: it waited in hlt for an interrupt
+ * @cpl:    its privilege level (0: the kernel)
+ * @error:  why QEMU's answer had no instruction pointer, "" if it had
+ */
+struct model_vcpu {
+	unsigned int cpu;
+	uint64_t ip;
+	bool halted;
+	unsigned int cpl;
+	char error[96];
+};
+
+/**
+ * struct model_forensics - what the collector took of a failed guest
+ * before it stopped QEMU (libhtrace/model_vcpus.c)
+ * @has_vcpus:    the trace has a vcpu_state host event
+ * @vcpu:         each vCPU's state, in QEMU's order
+ * @nvcpus:       how many
+ * @vcpus_error:  why QEMU named no vCPUs, "" if none
+ * @has_vmcore:   the trace has a vmcore host event (--vmcore)
+ * @vmcore:       the vmcore's path as the collector wrote it, "" if none
+ * @vmcore_bytes: its size
+ * @vmcore_ms:    how long QEMU took to write it
+ * @vmcoreinfo:   it carries the guest's VMCOREINFO note
+ * @vmcoreinfo_how: where that came from ("qemu": the guest handed it to
+ *                QEMU; or from guest RAM, added by the collector), or
+ *                why it is missing
+ * @vmcore_error: why there is no vmcore, "" if there is
+ */
+struct model_forensics {
+	bool has_vcpus;
+	struct model_vcpu vcpu[MODEL_MAX_VCPUS];
+	unsigned int nvcpus;
+	char vcpus_error[96];
+	bool has_vmcore;
+	char vmcore[4096];
+	uint64_t vmcore_bytes;
+	uint64_t vmcore_ms;
+	bool vmcoreinfo;
+	char vmcoreinfo_how[128];
+	char vmcore_error[256];
+};
+
 /**
  * struct span_list - a growable list of spans
  * @s:     the spans
@@ -206,6 +256,7 @@ struct model_clock {
  * @shutdown:    shutdown phases, notifiers and devices
  * @markers:     user markers (zero duration)
  * @problems:    every warning, BUG, oops and panic, in order
+ * @forensics:   the vCPUs' state and the vmcore the collector took
  * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
@@ -246,6 +297,7 @@ struct boot_model {
 	struct span_list shutdown;
 	struct span_list markers;
 	struct model_problems problems;
+	struct model_forensics forensics;
 	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;
@@ -282,6 +334,7 @@ struct model_opts {
 int model_load_mem(struct boot_model *m, const void *data, size_t size,
 		   const struct model_opts *o, char *err, size_t errlen);
 void model_free(struct boot_model *m);
+void model_forensics_take(struct model_forensics *f, const void *json, size_t len);
 uint64_t model_ns(const struct boot_model *m, uint64_t tsc);
 
 #endif /* _HTRACE_MODEL_H */

@@ -169,6 +169,7 @@ static int read_chunks(struct boot_model *m, struct loader *ld,
 			err = take_clock(ld, &c);
 			break;
 		case HTF_HOST_EVENT:
+			model_forensics_take(&m->forensics, c.payload, c.len);
 			err = take_legacy_sync(ld, &c);
 			break;
 		}

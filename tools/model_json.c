@@ -263,6 +263,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	fputc('}', f);
 	problems_write_json(m, f);
 	log_tail_write(f, m);
+	vcpus_write_json(m, f);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss);
 	clock_write(f, m);

@@ -21,6 +21,8 @@ int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
 void problems_write_text(const struct boot_model *m, FILE *f);
 void problems_write_json(const struct boot_model *m, FILE *f);
+void vcpus_write_text(const struct boot_model *m, FILE *f);
+void vcpus_write_json(const struct boot_model *m, FILE *f);
 
 /*
  * log_tail() - the kernel log records a failed boot's report shows,

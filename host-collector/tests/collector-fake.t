@@ -113,6 +113,95 @@ else:
     t.ok(False, 'kvm clock: two rounds to compare')
 
 
+# ---- forensics of a hang: the vCPUs' registers and the vmcore, over QMP -------------
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
+import htf  # noqa: E402
+HT = os.path.join(B, 'bin', 'hypertrace')
+
+
+def host_events(path, name):
+    """The host events called name of a trace, parsed (tests/htf.py)."""
+    evs = [json.loads(c.payload) for c in htf.read(path) if c.kind == htf.HOST_EVENT]
+    return [e for e in evs if e.get('event') == name]
+
+
+def end_chunk(path):
+    """The END chunk of a trace, parsed, or {}."""
+    ends = [json.loads(c.payload) for c in htf.read(path) if c.kind == htf.END]
+    return ends[-1] if ends else {}
+
+
+for coll in [COLL] + [c for c in [os.path.join(B, 'bin', 'asan-hypertrace-collector')]
+                      if os.path.exists(c)]:
+    tag = 'asan ' if 'asan-' in coll else ''
+    for regs in ('good', 'hostile', 'huge', 'late-info'):
+        name = 'hang-%s%s' % (tag.strip(), regs)
+        trace = os.path.join(work, name + '.htf')
+        vmcore = os.path.join(work, name + '.vmcore')
+        p = subprocess.run([coll, 'run', '-q', '-o', trace, '--accel', 'kvm', '--dir', work,
+                            '--hang-timeout', '1', '--vmcore', '--', ] + FAKE +
+                           ['hang', '--regs', regs, '-m', '64'],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)
+        st = host_events(trace, 'vcpu_state') if os.path.exists(trace) else []
+        cpus = st[-1]['cpus'] if st else []
+        vm = host_events(trace, 'vmcore') if os.path.exists(trace) else []
+        if regs == 'good':
+            t.ok(p.returncode == 4 and len(st) == 1 and
+                 cpus == [{'cpu': 0, 'ip': '0xffffffff81000123', 'halted': False, 'cpl': 0},
+                          {'cpu': 1, 'ip': '0xffffffff81000456', 'halted': True, 'cpl': 0}],
+                 '%shang: vcpu_state has each vCPU\'s RIP and HLT from "info registers"' % tag,
+                 str((p.returncode, st, p.stderr)))
+            mode = os.stat(vmcore).st_mode & 0o777 if os.path.exists(vmcore) else None
+            data = open(vmcore, 'rb').read() if mode else b''
+            t.ok(mode == 0o600 and data.startswith(b'\x7fELF') and b'VMCOREINFO' in data and
+                 vm and vm[-1].get('vmcoreinfo') is True and vm[-1].get('bytes') == len(data) and
+                 end_chunk(trace).get('vmcore') == vmcore and 'vmcore in ' + vmcore in p.stderr,
+                 '%shang: --vmcore: the dump went through getfd into a 0600 file beside the '
+                 'trace, VMCOREINFO seen, named in END and on stderr' % tag,
+                 str((mode, vm, end_chunk(trace), p.stderr)))
+            r = subprocess.run([HT, 'report', '--json', trace], capture_output=True, text=True)
+            rep = json.loads(r.stdout) if r.returncode == 0 else {}
+            t.ok([(v['cpu'], v['ip'], v['halted']) for v in rep.get('vcpus', [])] ==
+                 [(0, '0xffffffff81000123', False), (1, '0xffffffff81000456', True)] and
+                 rep.get('vmcore', {}).get('path') == vmcore,
+                 '%shang: report --json has vcpus[] and the vmcore' % tag, r.stderr + r.stdout[-800:])
+        elif regs == 'late-info':
+            data = open(vmcore, 'rb').read() if os.path.exists(vmcore) else b''
+            nph = struct.unpack_from('<H', data, 56)[0] if data else 0
+            ph = [struct.unpack_from('<IIQQQQQQ', data, 64 + 56 * i) for i in range(nph)]
+            mem = bytes(range(256)) * 16
+            info = b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
+            # (type, vaddr, paddr) of each segment, and the bytes of each PT_LOAD
+            segs = [(x[0], x[3], x[4]) for x in ph]
+            good = (segs == [(4, 0, 0), (1, 0, 0x100000), (1, 0xffffffff80100000, 0x100000),
+                             (1, 0xffff888000100000, 0x100000)] and
+                    info in data[ph[0][2]:ph[0][2] + ph[0][5]] and
+                    all(data[x[2]:x[2] + x[5]] == mem for x in ph[1:]) and
+                    ph[1][2] == ph[0][2] + ph[0][5] and len(data) == ph[1][2] + ph[1][5])
+            t.ok(p.returncode == 4 and good and vm and vm[-1].get('vmcoreinfo') is True and
+                 'added by the collector' in vm[-1].get('vmcoreinfo_from', '') and
+                 oct(os.stat(vmcore).st_mode & 0o777) == '0o600' and
+                 not os.path.exists(vmcore + '.tmp'),
+                 '%sa dump without VMCOREINFO gets the kernel\'s note from guest RAM (decoys '
+                 'passed over) in its PT_NOTE, and each PT_LOAD a kernel-image and a direct-map '
+                 'copy over the same bytes; still 0600' % tag, str((vm, segs)))
+        elif regs == 'hostile':
+            t.ok(p.returncode == 4 and len(cpus) == 2 and all('ip' not in c and c.get('error')
+                                                             for c in cpus),
+                 '%shostile registers: a 17-digit RIP and another vCPU\'s answer are errors, '
+                 'not addresses' % tag, str((p.returncode, cpus, p.stderr)))
+            t.ok(vm and 'SCM_RIGHTS' in vm[-1].get('error', '') and not os.path.exists(vmcore) and
+                 'vmcore' not in end_chunk(trace) and 'no vmcore' in p.stderr,
+                 '%sgetfd refused: no vmcore file, the reason in the trace and on stderr' % tag,
+                 str((vm, p.stderr)))
+        else:
+            t.ok(p.returncode == 4 and len(cpus) == 2 and all('ip' not in c and c.get('error')
+                                                             for c in cpus) and
+                 os.path.exists(vmcore),
+                 '%san answer longer than a QMP line and one without RIP: errors, and the '
+                 'collector goes on (vmcore still taken)' % tag, str((p.returncode, cpus, p.stderr)))
+
+
 # ---- hypercalls through a uprobe stand-in for kvm:kvm_hypercall ----------------
 def uprobe_ready():
     """Why the hypercall cases cannot run here, or None."""
