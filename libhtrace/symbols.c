@@ -174,22 +174,16 @@ const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
 	return sym->name;
 }
 
-/**
- * htr_syms_format() - a guest address as the kernel prints it in a backtrace
- * @s:   the table
- * @addr: an address as the guest ran it (KASLR offset included)
- * @buf: where the text goes: "function+0xoff/0xsize", or the address in
- *       hex when no function covers it ("/0xsize" is left out when the
- *       size is unknown: the last symbol of a System.map)
- * @len: its size
- *
- * Return: @buf.
+/*
+ * format_at() - @addr as "function+0xoff/0xsize", the function being the
+ * one that covers @look (@addr itself, or the byte before a return address)
  */
-char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
+static char *format_at(const struct htr_syms *s, uint64_t addr, uint64_t look,
+		       char *buf, size_t len)
 {
 	size_t lo = 0, hi = s->nr;
-	uint64_t a = addr - s->kaslr, size;
-	const char *name = htr_syms_lookup(s, addr, NULL);
+	uint64_t a = look - s->kaslr, size;
+	const char *name = htr_syms_lookup(s, look, NULL);
 
 	if (!len)
 		return buf;
@@ -209,12 +203,48 @@ char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t
 	size = s->sym[lo - 1].size;
 	if (!size && lo < s->nr)
 		size = s->sym[lo].addr - s->sym[lo - 1].addr;
+	/* look is addr or addr - 1, so this cannot wrap */
+	a = addr - s->kaslr - s->sym[lo - 1].addr;
 	if (size)
-		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, name,
-			 a - s->sym[lo - 1].addr, size);
+		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, name, a, size);
 	else
-		snprintf(buf, len, "%s+0x%" PRIx64, name, a - s->sym[lo - 1].addr);
+		snprintf(buf, len, "%s+0x%" PRIx64, name, a);
 	return buf;
+}
+
+/**
+ * htr_syms_format() - a guest address as the kernel prints it in a backtrace
+ * @s:   the table
+ * @addr: an address as the guest ran it (KASLR offset included)
+ * @buf: where the text goes: "function+0xoff/0xsize", or the address in
+ *       hex when no function covers it ("/0xsize" is left out when the
+ *       size is unknown: the last symbol of a System.map)
+ * @len: its size
+ *
+ * Return: @buf.
+ */
+char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
+{
+	return format_at(s, addr, addr, buf, len);
+}
+
+/**
+ * htr_syms_format_ret() - a return address as the kernel's %pB prints it
+ * @s:    the table
+ * @addr: a return address as the guest ran it (KASLR offset included)
+ * @buf:  where the text goes, as for htr_syms_format()
+ * @len:  its size
+ *
+ * The function is the one that covers @addr - 1, the call instruction's
+ * last byte: a call to a function that never returns (panic()) may end
+ * its function, and its return address be the first byte of the next
+ * one.  The offset is @addr's, so it may equal the size.
+ *
+ * Return: @buf.
+ */
+char *htr_syms_format_ret(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
+{
+	return format_at(s, addr, addr ? addr - 1 : addr, buf, len);
 }
 
 /* htr_syms_free() - release a table */
