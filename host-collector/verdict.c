@@ -136,7 +136,8 @@ enum htr_verdict record_verdict(struct run *r, char *why, size_t len)
 		break;
 	default:
 		if (r->reset)
-			snprintf(why, len, "guest reset (triple fault?) before its boot finished");
+			snprintf(why, len, "triple fault / reset before the boot finished, %s",
+				 where(r, s, sizeof(s)));
 		else if (WIFSIGNALED(r->qemu_status))
 			snprintf(why, len, "QEMU was killed by signal %d (%s) before the boot "
 				 "finished, %s", WTERMSIG(r->qemu_status),

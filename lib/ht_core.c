@@ -377,41 +377,60 @@ slow:
 	ht_emit_slow(type, a0, a1);
 }
 
+/*
+ * ht_emit_unit() - stamp @n prepared records with this CPU and the clock
+ * (the first @ntsc of them: a string's continuations carry payload in
+ * their tsc word) and write them as one unit, to the doorbell too if
+ * @urgent
+ */
+static void ht_emit_unit(struct ht_record *rec, unsigned int n,
+			 unsigned int ntsc, bool urgent)
+{
+	const struct ht_transport *t = ht.bulk;
+	unsigned long flags;
+	struct ht_cpu *c;
+	unsigned int cpu, i;
+	__u64 now;
+
+	if (unlikely(!t))
+		return;
+	flags = ht_plat_irq_save();
+	cpu = ht_plat_cpu();
+	if (unlikely(cpu >= HT_MAX_CPUS)) {
+		ht_count_orphans(n);
+		goto out_restore;
+	}
+	c = &ht.cpu[cpu];
+	if (unlikely(c->busy)) {
+		ht_count_orphans(n);
+		goto out_restore;
+	}
+	c->busy = 1;
+	ht_barrier();
+	now = ht_plat_clock();
+	for (i = 0; i < ntsc; i++)
+		rec[i].tsc = now;
+	ht_write_slow(t, c, cpu, rec, n, urgent);
+	ht_barrier();
+	c->busy = 0;
+out_restore:
+	ht_plat_irq_restore(flags);
+}
+
 /* ht_emit_records() - write a head record and its string, maybe to the doorbell too */
 static void ht_emit_records(unsigned int type, __u64 a0, __u64 a1,
 			    const char *s, bool urgent)
 {
-	const struct ht_transport *t = ht.bulk;
 	struct ht_record rec[1 + HT_MAX_CONT];
-	unsigned long flags;
-	struct ht_cpu *c;
-	unsigned int cpu, n;
+	unsigned int n;
 
-	if (unlikely(!t))
+	if (unlikely(!ht.bulk))
 		return;
 	n = ht_fill_str(rec, s);
 	rec[0].info = ht_info(type, n, 0, 0);
 	rec[0].a0 = a0;
 	rec[0].a1 = a1;
-	flags = ht_plat_irq_save();
-	cpu = ht_plat_cpu();
-	if (unlikely(cpu >= HT_MAX_CPUS)) {
-		ht_count_orphans(n + 1);
-		goto out_restore;
-	}
-	c = &ht.cpu[cpu];
-	if (unlikely(c->busy)) {
-		ht_count_orphans(n + 1);
-		goto out_restore;
-	}
-	c->busy = 1;
-	ht_barrier();
-	rec[0].tsc = ht_plat_clock();
-	ht_write_slow(t, c, cpu, rec, n + 1, urgent);
-	ht_barrier();
-	c->busy = 0;
-out_restore:
-	ht_plat_irq_restore(flags);
+	ht_emit_unit(rec, n + 1, 1, urgent);
 }
 
 /**
@@ -445,6 +464,70 @@ void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s)
 void ht_emit_urgent(unsigned int type, __u64 a0, __u64 a1, const char *s)
 {
 	ht_emit_records(type, a0, a1, s, true);
+}
+
+/* ht_emit_bt() - a backtrace as one unit: its head, then two frames a record */
+static void ht_emit_bt(unsigned int type, const unsigned long *frames,
+		       unsigned int n, bool urgent)
+{
+	struct ht_record rec[1 + HT_BT_MAX_FRAMES / 2];
+	unsigned int i, nrec;
+
+	if (unlikely(!ht.bulk))
+		return;
+	if (!frames)
+		n = 0;
+	if (n > HT_BT_MAX_FRAMES)
+		n = HT_BT_MAX_FRAMES;
+	nrec = 1 + (n + 1) / 2;
+	rec[0].info = ht_info(HT_EV_BACKTRACE, 0, 0, 0);
+	rec[0].a0 = n;
+	rec[0].a1 = type;
+	for (i = 1; i < nrec; i++) {
+		unsigned int f = 2 * (i - 1);
+
+		rec[i].info = ht_info(HT_EV_FRAMES, 0, 0, 0);
+		rec[i].a0 = frames[f];
+		rec[i].a1 = f + 1 < n ? frames[f + 1] : 0;
+	}
+	ht_emit_unit(rec, nrec, nrec, urgent);
+}
+
+/**
+ * ht_emit_backtrace() - record the call trace of the event just recorded
+ * @type:   the type of that event (HT_EV_PANIC, HT_EV_OOPS, HT_EV_BUG,
+ *          HT_EV_WARN), emitted just before on this CPU
+ * @frames: code addresses, innermost first: the faulting ip (if there are
+ *          registers), then return addresses; may be NULL when @n is 0
+ * @n:      number of addresses; more than HT_BT_MAX_FRAMES are cut off
+ *
+ * Writes one HT_EV_BACKTRACE record and (@n + 1) / 2 HT_EV_FRAMES
+ * records, all with the same timestamp, as one unit: they are stored or
+ * lost together, in consecutive slots with consecutive sequence numbers.
+ * Safe from any context; takes no lock and allocates nothing (the records
+ * are built on the stack, 544 bytes at most).  The caller unwinds the
+ * stack: the library knows nothing of the kernel's unwinder.
+ */
+void ht_emit_backtrace(unsigned int type, const unsigned long *frames,
+		       unsigned int n)
+{
+	ht_emit_bt(type, frames, n, false);
+}
+
+/**
+ * ht_emit_backtrace_urgent() - ht_emit_backtrace(), and through the doorbell
+ * @type:   the type of the event it follows, which was urgent too
+ * @frames: code addresses, innermost first; may be NULL when @n is 0
+ * @n:      number of addresses; more than HT_BT_MAX_FRAMES are cut off
+ *
+ * As ht_emit_urgent() does for its record, the unit also goes through
+ * the doorbell, byte-identical, so that the host has the call trace of a
+ * panic even if it never reads the rings again.
+ */
+void ht_emit_backtrace_urgent(unsigned int type, const unsigned long *frames,
+			      unsigned int n)
+{
+	ht_emit_bt(type, frames, n, true);
 }
 
 /**

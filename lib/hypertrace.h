@@ -56,6 +56,10 @@ void ht_set_printk(__u64 phys);
 void ht_emit(unsigned int type, __u64 a0, __u64 a1);
 void ht_emit_str(unsigned int type, __u64 a0, __u64 a1, const char *s);
 void ht_emit_urgent(unsigned int type, __u64 a0, __u64 a1, const char *s);
+void ht_emit_backtrace(unsigned int type, const unsigned long *frames,
+		       unsigned int n);
+void ht_emit_backtrace_urgent(unsigned int type, const unsigned long *frames,
+			      unsigned int n);
 void ht_flush(void);
 
 void ht_early_record(struct ht_early *e, unsigned int type, __u64 a0,
@@ -99,7 +103,10 @@ void __hypertrace_level(bool begin, unsigned int level);
 void __hypertrace_initcall_begin(void *fn);
 void __hypertrace_initcall_end(void *fn, int ret);
 void __hypertrace_panic(const char *msg);
+struct pt_regs;
+void __hypertrace_backtrace(unsigned int type, struct pt_regs *regs);
 void __hypertrace_selftest(void *fn);
+void __hypertrace_selftest_phase(unsigned int phase);
 
 /* hypertrace() - record one event if tracing is on */
 static __always_inline void hypertrace(unsigned int type, u64 a0, u64 a1)
@@ -124,10 +131,24 @@ static __always_inline void hypertrace_urgent(unsigned int type, u64 a0,
 		ht_emit_urgent(type, a0, a1, s);
 }
 
+/*
+ * hypertrace_backtrace() - record the call trace of the problem event of
+ * @type (oops, BUG, warning) just recorded: from @regs if not NULL
+ */
+static __always_inline void hypertrace_backtrace(unsigned int type,
+						 struct pt_regs *regs)
+{
+	if (hypertrace_on())
+		__hypertrace_backtrace(type, regs);
+}
+
 /* hypertrace_phase() - record the beginning or end of a boot phase */
 static __always_inline void hypertrace_phase(bool begin, enum ht_phase phase)
 {
 	hypertrace(begin ? HT_EV_PHASE_BEGIN : HT_EV_PHASE_END, phase, 0);
+	/* the spin:PHASE self-test (CONFIG_HYPERTRACE_SELFTEST) */
+	if (IS_ENABLED(CONFIG_HYPERTRACE_SELFTEST) && begin)
+		__hypertrace_selftest_phase(phase);
 }
 
 /* hypertrace_level() - record the beginning or end of a boot level */

@@ -187,6 +187,34 @@ const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
 	return sym->name;
 }
 
+/*
+ * format_at() - @addr as "function+0xoff/0xsize", the function being the
+ * one that covers @look (@addr itself, or the byte before a return address)
+ */
+static char *format_at(const struct htr_syms *s, uint64_t addr, uint64_t look,
+		       char *buf, size_t len)
+{
+	const struct htr_sym *sym = look >= s->kaslr ? covering(s, look - s->kaslr) : NULL;
+	uint64_t a, size;
+
+	if (!len)
+		return buf;
+	if (!sym) {
+		snprintf(buf, len, "0x%" PRIx64, addr);
+		return buf;
+	}
+	size = sym->size;
+	if (!size && sym + 1 < s->sym + s->nr)
+		size = sym[1].addr - sym->addr;
+	/* look is addr or addr - 1, so this cannot wrap */
+	a = addr - s->kaslr - sym->addr;
+	if (size)
+		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, sym->name, a, size);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, sym->name, a);
+	return buf;
+}
+
 /**
  * htr_syms_format() - a guest address as the kernel prints it in a backtrace
  * @s:   the table
@@ -200,23 +228,26 @@ const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
  */
 char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
 {
-	uint64_t a = addr - s->kaslr, size;
-	const struct htr_sym *sym = addr >= s->kaslr ? covering(s, a) : NULL;
+	return format_at(s, addr, addr, buf, len);
+}
 
-	if (!len)
-		return buf;
-	if (!sym) {
-		snprintf(buf, len, "0x%" PRIx64, addr);
-		return buf;
-	}
-	size = sym->size;
-	if (!size && sym + 1 < s->sym + s->nr)
-		size = sym[1].addr - sym->addr;
-	if (size)
-		snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64, sym->name, a - sym->addr, size);
-	else
-		snprintf(buf, len, "%s+0x%" PRIx64, sym->name, a - sym->addr);
-	return buf;
+/**
+ * htr_syms_format_ret() - a return address as the kernel's %pB prints it
+ * @s:    the table
+ * @addr: a return address as the guest ran it (KASLR offset included)
+ * @buf:  where the text goes, as for htr_syms_format()
+ * @len:  its size
+ *
+ * The function is the one that covers @addr - 1, the call instruction's
+ * last byte: a call to a function that never returns (panic()) may end
+ * its function, and its return address be the first byte of the next
+ * one.  The offset is @addr's, so it may equal the size.
+ *
+ * Return: @buf.
+ */
+char *htr_syms_format_ret(const struct htr_syms *s, uint64_t addr, char *buf, size_t len)
+{
+	return format_at(s, addr, addr ? addr - 1 : addr, buf, len);
 }
 
 /* htr_syms_free() - release a table */

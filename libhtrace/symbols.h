@@ -39,6 +39,7 @@ int htr_syms_load_map(struct htr_syms *s, const char *path);
 const char *htr_syms_lookup(const struct htr_syms *s, uint64_t addr,
 			    uint64_t *offset);
 char *htr_syms_format(const struct htr_syms *s, uint64_t addr, char *buf, size_t len);
+char *htr_syms_format_ret(const struct htr_syms *s, uint64_t addr, char *buf, size_t len);
 void htr_syms_free(struct htr_syms *s);
 
 #endif /* _HTRACE_SYMBOLS_H */

@@ -19,8 +19,12 @@ rm -rf "$work" && mkdir -p "$work"
 tar -C "$work" -xJf "$tarball"
 
 echo "check-series: checkpatch --strict"
+# One warning is kept on purpose (see the cover letter): the bug:FN
+# self-test of patch 8 calls BUG(), as lkdtm's BUG test does.
 out=$(cd "$src" && ./scripts/checkpatch.pl --strict --terse --no-tree \
-	"$top"/patches/0*.patch 2>&1 | grep -E ': (ERROR|WARNING):' || true)
+	"$top"/patches/0*.patch 2>&1 | grep -E ': (ERROR|WARNING):' |
+	grep -v -- '-add-self-test-hooks-for-the-host-tool\.patch:[0-9]*: WARNING: Do not crash the kernel' ||
+	true)
 if [ -n "$out" ]; then
 	echo "$out"
 	fail=1

@@ -19,6 +19,19 @@ static double ms(uint64_t ns)
 	return ns / 1e6;
 }
 
+/*
+ * frame_format() - frame @i of @p's backtrace, symbolized: the faulting ip
+ * (frame 0 of a trace taken from registers, equal to the problem's ip) as
+ * it is, every other frame as the return address it is
+ */
+static char *frame_format(const struct boot_model *m, const struct model_problem *p,
+			  unsigned int i, char *buf, size_t len)
+{
+	if (i == 0 && p->ip && p->frames[0] == p->ip)
+		return htr_syms_format(&m->syms, p->frames[0], buf, len);
+	return htr_syms_format_ret(&m->syms, p->frames[i], buf, len);
+}
+
 /* problem_text() - one problem, its message and its backtrace */
 static void problem_text(const struct boot_model *m, const struct model_problem *p, FILE *f)
 {
@@ -40,7 +53,7 @@ static void problem_text(const struct boot_model *m, const struct model_problem 
 		fprintf(f, ", ip %s", htr_syms_format(&m->syms, p->ip, sym, sizeof(sym)));
 	fputc('\n', f);
 	for (i = 0; i < p->nframes; i++)
-		fprintf(f, "%24s%s\n", "", htr_syms_format(&m->syms, p->frames[i], sym, sizeof(sym)));
+		fprintf(f, "%24s%s\n", "", frame_format(m, p, i, sym, sizeof(sym)));
 	if (p->nframes < p->frames_sent)
 		fprintf(f, "%24s(%u more frames lost)\n", "", p->frames_sent - p->nframes);
 }
@@ -104,7 +117,7 @@ static void problem_json(const struct boot_model *m, const struct model_problem 
 		json_sym(m, f, "ip", p->ip);
 	fputs(",\"backtrace\":[", f);
 	for (i = 0; i < p->nframes; i++) {
-		htr_syms_format(&m->syms, p->frames[i], sym, sizeof(sym));
+		frame_format(m, p, i, sym, sizeof(sym));
 		fprintf(f, "%s{\"addr\":\"0x%" PRIx64 "\",\"symbol\":", i ? "," : "", p->frames[i]);
 		print_json_string(f, sym, strlen(sym));
 		fputc('}', f);

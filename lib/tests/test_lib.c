@@ -529,6 +529,52 @@ static void test_urgent(void)
 	free(area);
 }
 
+/* test_backtrace() - a backtrace is one unit: head, frames, one tsc, consecutive seq */
+static void test_backtrace(void)
+{
+	unsigned long frames[HT_BT_MAX_FRAMES + 8];
+	const struct htr_event *e;
+	unsigned int i, good;
+	struct htr_area a;
+	__u64 size;
+	void *area;
+
+	for (i = 0; i < HT_BT_MAX_FRAMES + 8; i++)
+		frames[i] = 0xffffffff81000000UL + 0x100 * i;
+	reset();
+	ht_setup(HT_MODE_AUTO, HT_HV_KVM, 0);
+	area = new_area(1, 256, &size);
+	ht_rings_init(area, 0, size, 1, 256);
+	ht_test_hc_count = 0;
+	ht_emit_urgent(HT_EV_PANIC, 0, 1, NULL);
+	ht_emit_backtrace_urgent(HT_EV_PANIC, frames, 5);
+	is(ht_test_hc_count, 1 + 1 + 3, "urgent: panic, backtrace head and 3 frame records rang the doorbell");
+	ht_emit_backtrace(HT_EV_WARN, frames, HT_BT_MAX_FRAMES + 8);
+	ht_emit_backtrace(HT_EV_BUG, NULL, 3);
+	is(ht_test_hc_count, 5, "not urgent: the ring only");
+	htr_area_open(&a, area, size, 0, true);
+	htr_area_drain(&a, collect_rec, NULL);
+	e = find(HT_EV_BACKTRACE);
+	ok(e && e->a0 == 5 && e->a1 == HT_EV_PANIC && e[-1].type == HT_EV_PANIC,
+	   "backtrace head: 5 frames, follows the panic");
+	good = e && e + 3 < events + nr_events;
+	for (i = 1; good && i <= 3; i++)
+		good = e[i].type == HT_EV_FRAMES && e[i].tsc == e->tsc && e[i].seq == e->seq + i &&
+		       e[i].a0 == frames[2 * i - 2] && e[i].a1 == (i < 3 ? frames[2 * i - 1] : 0);
+	ok(good, "3 frame records: the frames innermost first, the same tsc, consecutive seq, a1 0 past the last");
+	e = e ? e + 4 : NULL;
+	ok(e && e->type == HT_EV_BACKTRACE && e->a0 == HT_BT_MAX_FRAMES && e->a1 == HT_EV_WARN &&
+	   e[HT_BT_MAX_FRAMES / 2].type == HT_EV_FRAMES &&
+	   e[HT_BT_MAX_FRAMES / 2].a1 == frames[HT_BT_MAX_FRAMES - 1],
+	   "40 frames are cut to HT_BT_MAX_FRAMES (16 frame records)");
+	e = e ? e + 1 + HT_BT_MAX_FRAMES / 2 : NULL;
+	ok(e && e->type == HT_EV_BACKTRACE && e->a0 == 0 && e + 1 == events + nr_events,
+	   "no frames: the head alone, saying 0");
+	is(dec.seq_lost + dec.bad, 0, "no loss, no bad records");
+	htr_area_close(&a);
+	free(area);
+}
+
 /* test_hostile_tail() - a host tail that makes no sense never causes overwrites */
 static void test_hostile_tail(void)
 {
@@ -669,6 +715,7 @@ int main(void)
 	test_hypercall();
 	test_batch();
 	test_urgent();
+	test_backtrace();
 	test_hostile_tail();
 	test_orphans_and_nesting();
 	test_rings_init_args();

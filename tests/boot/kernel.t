@@ -177,14 +177,40 @@ t.ok(not b.timed_out, 'panic: QEMU exits (panic=-1, -no-reboot)')
 t.ok(p and p[-1]['a0'] == addr and victim in p[-1].get('str', ''),
      'panic: names the initcall and carries the message', str(p))
 t.ok(any(r[0] == 0x300 for r in b.doorbell()), 'panic: rang the doorbell too')
+# the raw backtrace records: the head right after the panic (its string
+# continuations aside), then the frames, two a record, one timestamp
+evs = [e for e in b.events if e['type'] != 'cont']
+i = next((k for k, e in enumerate(evs) if e['type'] == 'panic'), None)
+head = evs[i + 1] if i is not None and i + 1 < len(evs) else {}
+n = head.get('a0', 0)
+fr = evs[i + 2:i + 2 + (n + 1) // 2] if head else []
+t.ok(head.get('type') == 'backtrace' and head.get('a1') == 0x300 and 4 <= n <= 32 and
+     len(fr) == (n + 1) // 2 and all(e['type'] == 'frames' and e['tsc'] == head['tsc'] and
+                                     e['cpu'] == head['cpu'] for e in fr) and
+     [e['seq'] for e in [head] + fr] == list(range(head['seq'], head['seq'] + len(fr) + 1)),
+     'panic: a backtrace of %d frames follows it: the head, %d frame records, one tsc, '
+     'consecutive seq' % (n, len(fr)), str(evs[i:i + 4] if i is not None else b.events[-5:]))
+top = fr[0]['a0'] if fr else 0
+t.ok(name_of(max(a for a in by_addr if a < top)) == 'ht_selftest_panic',
+     'panic: the top frame is a return address in ht_selftest_panic (looked up at address - 1)',
+     '%#x' % top)
+db = [r[0] for r in b.doorbell()]
+t.ok(db.count(0x304) >= 1 and db.count(0x305) == (n + 1) // 2 * db.count(0x304),
+     'panic: its backtrace rang the doorbell too (%d frame records)' % db.count(0x305), str(db[-20:]))
 b.cleanup()
 
 b = htboot.boot('hypertrace_test=oops:%s' % victim, timeout=60).read_trace()
 o = b.of('oops')
 t.ok(o and o[0].get('str') == 'Oops' and
-     name_of(max(a for a in by_addr if a <= o[0]['a1'])) == '__hypertrace_selftest',
+     name_of(max(a for a in by_addr if a <= o[0]['a1'])) == 'ht_selftest_oops',
      'oops: recorded with its message and the faulting ip', str(o))
 t.ok(b.of('panic'), 'oops in init: the panic that follows is recorded too')
+bt = b.of('backtrace')
+fr = [e for e in b.events if e['type'] == 'frames']
+t.ok(len(bt) == 2 and bt[0]['a1'] == 0x301 and bt[1]['a1'] == 0x300 and fr and
+     fr[0]['a0'] == o[0]['a1'],
+     'oops: its backtrace, taken from the registers, starts at the faulting ip; the panic has its own',
+     str(bt))
 b.cleanup()
 
 b = htboot.boot('hypertrace_test=hang:%s' % victim, timeout=20).read_trace()

@@ -174,5 +174,23 @@ r = json.loads(out) if rc == 0 else {}
 ok(r.get('failure', {}).get('chain') == 'hang in smp_init, after level early'
    and r.get('problems') == [], 'a hang in SMP bring-up: "hang in smp_init, after level early"',
    str(r.get('failure')))
+# return addresses are looked up at address - 1 (as the kernel's %pB):
+# a call to panic() that ends its function returns to the next one
+b = start(Boot())
+b.add('oops', 6, 0, LOOP, text='invalid opcode')
+b.backtrace(6, 'oops', [LOOP, 0xffffffff81000600])
+b.add('panic', 7, LOOP, 1, text='end of the line')
+b.backtrace(7, 'panic', [0xffffffff81000600, 0xffffffff81000480 + 0x1f])
+rc, out, err = report(b.write('noreturn', 'panic'), '--json')
+r = json.loads(out) if rc == 0 else {}
+probs = r.get('problems', [])
+ok([[f['symbol'] for f in p['backtrace']] for p in probs] ==
+   [['loop_init+0x0/0x80', 'panic+0x100/0x100'], ['panic+0x100/0x100', 'ret_from_fork+0x1f/0x80']],
+   'a faulting ip is symbolized as it is, a return address at the end of its function '
+   'as that function (panic+0x100/0x100, not rest_init+0x0)', json.dumps(probs)[:600])
+rc, out, err = report(b.write('noreturn-text', 'panic'))
+ok(rc == 0 and 'panic+0x100/0x100' in out and 'rest_init+' not in out,
+   'the text report symbolizes return addresses the same way', out[:1500])
+
 subprocess.run(['rm', '-rf', tmp])
 sys.exit(T.done())
