@@ -96,7 +96,7 @@ rc, err, trace, text = collect('moved', 'ignore_loglevel log_buf_len=1M')
 log, lrc, lerr = log_json(trace)
 t.ok(rc == 0 and log is not None, 'log_buf_len=1M boot: exit 0, a log', err + lerr)
 if log:
-    t.ok(any(r['text'] == 'log_buf_len: 1048576 bytes' for r in log['records']),
+    t.ok(any(r['text'] == 'printk: log_buf_len: 1048576 bytes' for r in log['records']),
          'log_buf_len=1M: the log read is the dynamic buffer (its own switch message)')
     same_as_console('log_buf_len=1M', log, text)
 
