@@ -28,6 +28,12 @@ ksrc=${1:-}
 config_from=ci
 if [ -z "$ksrc" ]; then
 	ksrc=$out/src/linux-source-6.1
+	# the extracted tree is ours: extract it again when the series changed
+	sum=$(cat "$top"/patches/0*.patch | cksum | cut -d' ' -f1)
+	if [ -f "$ksrc/Makefile" ] && [ "$(cat "$out/src/series.cksum" 2>/dev/null)" != "$sum" ]; then
+		say "the series changed: extracting the tree again"
+		rm -rf "$out/src"
+	fi
 	if [ ! -f "$ksrc/Makefile" ]; then
 		[ -f "$tarball" ] || die "$tarball is missing: run scripts/install-deps.sh (package linux-source-6.1)"
 		say "extracting $(basename "$tarball")"
@@ -52,6 +58,9 @@ else
 		patch -d "$ksrc" -p1 --forward --silent < "$p" >/dev/null ||
 			die "$(basename "$p") does not apply to $ksrc"
 	done
+	if [ -n "${sum:-}" ]; then
+		echo "$sum" > "$out/src/series.cksum"
+	fi
 fi
 
 # Configure in a scratch directory and install the result only when it
