@@ -83,8 +83,14 @@ int htr_syms_load_elf(struct htr_syms *s, const char *path)
 			GElf_Sym sym;
 			const char *name;
 
-			if (!gelf_getsym(data, (int)i, &sym) ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value)
+			/*
+			 * functions, and the assembly entry points that are
+			 * symbols without a type but with a size
+			 * (ret_from_fork): backtraces end in them
+			 */
+			if (!gelf_getsym(data, (int)i, &sym) || !sym.st_value ||
+			    !(GELF_ST_TYPE(sym.st_info) == STT_FUNC ||
+			      (GELF_ST_TYPE(sym.st_info) == STT_NOTYPE && sym.st_size)))
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (name && *name && add_sym(s, &cap, sym.st_value, sym.st_size, name)) {
