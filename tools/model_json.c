@@ -123,13 +123,14 @@ static const char *clock_method(unsigned int method)
 }
 
 /* loss_write() - the records lost, by cause */
-static void loss_write(FILE *f, const struct model_loss *l)
+static void loss_write(FILE *f, const struct model_loss *l, uint64_t stray)
 {
 	fprintf(f, ",\n\"loss\":{\"ring_full\":%" PRIu64 ",\"orphans\":%" PRIu64
 		",\"skipped_after_protocol_error\":%" PRIu64 ",\"dropped_while_probing\":%"
 		PRIu64 ",\"sequence_gaps\":%" PRIu64 ",\"bad_records\":%" PRIu64
-		",\"torn_tail_bytes\":%" PRIu64 "}", l->ring_lost, l->orphans, l->skipped,
-		l->probe, l->seq_gaps, l->bad, l->torn_bytes);
+		",\"torn_tail_bytes\":%" PRIu64 ",\"stray_backtrace_records\":%" PRIu64 "}",
+		l->ring_lost, l->orphans, l->skipped, l->probe, l->seq_gaps, l->bad, l->torn_bytes,
+		stray);
 }
 
 /* clock_write() - how the guest's clock was tied to the host's */
@@ -265,7 +266,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	log_tail_write(f, m);
 	vcpus_write_json(m, f);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
-	loss_write(f, &m->loss);
+	loss_write(f, &m->loss, m->problems.stray);
 	clock_write(f, m);
 	fputs("}\n", f);
 	return ferror(f) ? -EIO : 0;

@@ -155,6 +155,9 @@ odd = b.write('odd', 'none')
 rc, out, err = report(odd, '--json')
 r = json.loads(out) if rc == 0 else {}
 probs = r.get('problems', [])
+ok(r.get('loss', {}).get('stray_backtrace_records') == 8,
+   'backtrace records that belong to no problem are counted and reported: 1 stray frames record, '
+   'a wrong-type head and its 2, and the 4 past HT_BT_MAX_FRAMES', str(r.get('loss')))
 ok(len(probs) == 2 and len(probs[0]['backtrace']) == 2 and probs[0]['frames_lost'] == 3,
    'a backtrace that says 5 frames and brings 2: 2 shown, 3 counted lost', json.dumps(probs)[:400])
 ok(len(probs) == 2 and len(probs[1]['backtrace']) == 32 and probs[1]['frames_lost'] == 0
