@@ -82,6 +82,7 @@ void ev_add(struct ev_list *d, const struct htr_event *ev)
 		d->failed = 1;
 		return;
 	}
+	d->nr_str += ev->str_len != 0;
 	d->nr++;
 }
 
@@ -93,13 +94,14 @@ void ev_list_free(struct ev_list *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->nr; i++)
+	/* most events carry no string: do not walk a million for none */
+	for (i = 0; d->nr_str && i < d->nr; i++)
 		if (d->ev[i].str_len)
 			free(d->ev[i].str);
 	free(d->ev);
 	htr_decoder_free(&d->dec);
 	d->ev = NULL;
-	d->nr = d->alloc = 0;
+	d->nr = d->alloc = d->nr_str = 0;
 }
 
 /**

@@ -40,6 +40,7 @@ struct ev {
  * @ev:      events, from the early buffer and the rings
  * @nr:      events in @ev
  * @alloc:   room in @ev
+ * @nr_str:  events in @ev with a string of their own
  * @dec:     decoder for the current source
  * @failed:  an allocation failed
  */
@@ -47,6 +48,7 @@ struct ev_list {
 	struct ev *ev;
 	size_t nr;
 	size_t alloc;
+	size_t nr_str;
 	struct htr_decoder dec;
 	int failed;
 };

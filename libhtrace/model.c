@@ -118,6 +118,15 @@ static struct span *find_open(struct span_list *l, uint64_t addr, const char *na
  */
 uint64_t model_ns(const struct boot_model *m, uint64_t tsc)
 {
+	uint64_t q = tsc / m->tsc_khz, r = tsc % m->tsc_khz;
+
+	/*
+	 * tsc * 10^6 / khz exactly, as q * 10^6 + r * 10^6 / khz: two 64-bit
+	 * divisions instead of a 128-bit one (a call, and a tenth of a big
+	 * load); r * 10^6 fits as khz < 2^44
+	 */
+	if (m->tsc_khz < (1ULL << 44) && q < UINT64_MAX / 1000000)
+		return m->launch_ns + q * 1000000 + r * 1000000 / m->tsc_khz;
 	return m->launch_ns + (uint64_t)((unsigned __int128)tsc * 1000000 / m->tsc_khz);
 }
 
@@ -140,24 +149,22 @@ const char *model_fn_name(const struct boot_model *m, uint64_t addr, char *buf,
 			  size_t len)
 {
 	const char *name = htr_syms_lookup(&m->syms, addr, NULL);
-	char tmp[16];
-	size_t n = 0, i = 0;
+	unsigned int n;
+	char *p;
 
 	if (name)
 		return name;
 	if (len < 19)
 		return "?";
-	do {
-		tmp[n++] = "0123456789abcdef"[addr & 15];
-		addr >>= 4;
-	} while (addr);
-	if (n > 1 || tmp[0] != '0') {
-		buf[i++] = '0';
-		buf[i++] = 'x';
-	}
-	while (n)
-		buf[i++] = tmp[--n];
-	buf[i] = '\0';
+	if (!addr)
+		return strcpy(buf, "0");
+	/* "%#lx": the digits written backwards from where they end */
+	n = (67 - (unsigned int)__builtin_clzll(addr)) / 4;
+	buf[0] = '0';
+	buf[1] = 'x';
+	buf[n + 2] = '\0';
+	for (p = &buf[n + 2]; addr; addr >>= 4)
+		*--p = "0123456789abcdef"[addr & 15];
 	return buf;
 }
 

@@ -19,32 +19,45 @@ static char *put_u64(char *p, uint64_t v, bool hex)
 		"00010203040506070809101112131415161718192021222324252627282930313233343536"
 		"37383940414243444546474849505152535455565758596061626364656667686970717273"
 		"7475767778798081828384858687888990919293949596979899";
-	char tmp[24];
-	int n = sizeof(tmp);
-	size_t len;
+	static const uint64_t pow10[] = {
+		1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+		10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+		100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+		100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL,
+	};
+	unsigned int len = 1;
+	char *end;
 
-	/* constant divisors: the compiler multiplies; two digits per step */
+	/* count the digits, then write them backwards where they belong */
 	if (hex) {
+		len = v ? (67 - (unsigned int)__builtin_clzll(v)) / 4 : 1;
+		end = p + len;
+		p = end;
 		do {
-			tmp[--n] = "0123456789abcdef"[v & 15];
+			*--p = "0123456789abcdef"[v & 15];
 			v >>= 4;
 		} while (v);
-	} else {
-		while (v >= 100) {
-			n -= 2;
-			memcpy(&tmp[n], &pairs[2 * (v % 100)], 2);
-			v /= 100;
-		}
-		if (v >= 10) {
-			n -= 2;
-			memcpy(&tmp[n], &pairs[2 * v], 2);
-		} else {
-			tmp[--n] = (char)('0' + v);
-		}
+		return end;
 	}
-	len = sizeof(tmp) - (size_t)n;
-	memcpy(p, &tmp[n], len);
-	return p + len;
+	while (len < 20 && v >= pow10[len])
+		len++;
+	end = p + len;
+	p = end;
+	/* constant divisors: the compiler multiplies; two digits per step */
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, &pairs[2 * (v % 100)], 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, &pairs[2 * v], 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return end;
 }
 
 /* the names htr_level_name() gives, numbered for the page; "?" last */
@@ -63,15 +76,64 @@ static char *put_str(char *p, const char *s)
 }
 
 /*
+ * Rows are formatted into one big buffer and written when it is nearly
+ * full: a fwrite() per row was a tenth of a big page's time.  A row takes
+ * at most BATCH_ROW bytes besides its name; longer names go straight out.
+ */
+#define BATCH_ROW	256
+#define BATCH_NAME	128
+
+/* struct out_batch - rows waiting to be written to @f */
+struct out_batch {
+	FILE *f;
+	size_t used;
+	char buf[1 << 16];
+};
+
+/* batch_flush() - write what @o holds */
+static void batch_flush(struct out_batch *o)
+{
+	fwrite(o->buf, 1, o->used, o->f);
+	o->used = 0;
+}
+
+/* batch_room() - where the next row goes: room for a row and a short name */
+static char *batch_room(struct out_batch *o)
+{
+	if (sizeof(o->buf) - o->used < BATCH_ROW + 6 * BATCH_NAME + 2)
+		batch_flush(o);
+	return o->buf + o->used;
+}
+
+/* batch_end() - the row ends at @p */
+static void batch_end(struct out_batch *o, char *p)
+{
+	o->used = (size_t)(p - o->buf);
+}
+
+/* put_name() - a guest's name as a JSON string at @p, in @o; the end */
+static char *put_name(struct out_batch *o, char *p, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n <= BATCH_NAME)
+		return put_json_string(p, name, n);
+	batch_end(o, p);
+	batch_flush(o);
+	print_json_string(o->f, name, n);
+	return o->buf;
+}
+
+/*
  * span_write() - one span as a JSON object on one line; formatted by hand
  * into one buffer: printf() was most of the time of a big report
  */
-static void span_write(FILE *f, const struct span *s, bool initcall)
+static void span_write(struct out_batch *o, const char *sep,
+		       const struct span *s, bool initcall)
 {
-	char buf[256], *p = buf;
+	char *p = put_str(put_str(batch_room(o), sep), "{\"name\":");
 
-	fputs("{\"name\":", f);
-	print_json_string(f, s->name, strlen(s->name));
+	p = put_name(o, p, s->name);
 	p = put_u64(put_str(p, ",\"start_ns\":"), s->start_ns, false);
 	p = put_u64(put_str(p, ",\"duration_ns\":"), s->dur_ns, false);
 	if (s->open)
@@ -91,20 +153,20 @@ static void span_write(FILE *f, const struct span *s, bool initcall)
 	if (s->kind)
 		p = put_str(put_str(put_str(p, ",\"kind\":\""), s->kind), "\"");
 	*p++ = '}';
-	fwrite(buf, 1, (size_t)(p - buf), f);
+	batch_end(o, p);
 }
 
 /* list_write() - a span list as a JSON array, one span per line */
 static void list_write(FILE *f, const char *key, const struct span_list *l,
 		       bool initcall)
 {
+	struct out_batch o = { .f = f };
 	size_t i;
 
 	fprintf(f, ",\n\"%s\":[", key);
-	for (i = 0; i < l->nr; i++) {
-		fputs(i ? ",\n " : "\n ", f);
-		span_write(f, &l->s[i], initcall);
-	}
+	for (i = 0; i < l->nr; i++)
+		span_write(&o, i ? ",\n " : "\n ", &l->s[i], initcall);
+	batch_flush(&o);
 	fputs("]", f);
 }
 
@@ -176,7 +238,8 @@ static unsigned int level_number(const char *name)
 static void rows_write(FILE *f, const struct boot_model *m)
 {
 	const struct span_list *l = &m->initcalls;
-	char buf[256], hex[24], *p;
+	struct out_batch o = { .f = f };
+	char hex[24], *p;
 	unsigned int i, last_number = 0;
 	int last_level = INT_MIN;
 	size_t k;
@@ -188,9 +251,8 @@ static void rows_write(FILE *f, const struct boot_model *m)
 	for (k = 0; k < l->nr; k++) {
 		const struct span *s = &l->s[k];
 
-		fputs(k ? ",\n[" : "\n[", f);
-		print_json_string(f, s->name, strlen(s->name));
-		p = put_u64(put_str(buf, ","), s->start_ns, false);
+		p = put_name(&o, put_str(batch_room(&o), k ? ",\n[" : "\n["), s->name);
+		p = put_u64(put_str(p, ","), s->start_ns, false);
 		p = put_u64(put_str(p, ","), s->dur_ns, false);
 		p = put_u64(put_str(p, ","), s->cpu, false);
 		p = put_str(p, s->ret < 0 ? ",-" : ",");
@@ -207,8 +269,9 @@ static void rows_write(FILE *f, const struct boot_model *m)
 		else
 			p = put_str(put_str(put_str(p, "\""), hex), "\"");
 		*p++ = ']';
-		fwrite(buf, 1, (size_t)(p - buf), f);
+		batch_end(&o, p);
 	}
+	batch_flush(&o);
 	fputs("]", f);
 }
 

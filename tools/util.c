@@ -134,6 +134,40 @@ static bool json_plain(unsigned char c)
 	       c != '&';
 }
 
+/**
+ * put_json_string() - guest bytes as a JSON string at @p, quotes included
+ * @p:   room for 6 * @len + 2 bytes
+ * @s:   the bytes
+ * @len: how many
+ *
+ * Return: the end of what was written.
+ */
+char *put_json_string(char *p, const char *s, size_t len)
+{
+	size_t i;
+
+	*p++ = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (json_plain(c)) {
+			*p++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else {
+			*p++ = '\\';
+			*p++ = 'u';
+			*p++ = '0';
+			*p++ = '0';
+			*p++ = "0123456789abcdef"[c >> 4];
+			*p++ = "0123456789abcdef"[c & 15];
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
 /* print_json_string() - guest bytes as a JSON string (non-ASCII as \u00XX) */
 void print_json_string(FILE *f, const char *s, size_t len)
 {

@@ -35,5 +35,6 @@ int close_output(FILE *f);
 void print_unquoted(FILE *f, const char *s, size_t len);
 void print_escaped(FILE *f, const char *s, size_t len);
 void print_json_string(FILE *f, const char *s, size_t len);
+char *put_json_string(char *p, const char *s, size_t len);
 
 #endif /* _HT_TOOLS_UTIL_H */
