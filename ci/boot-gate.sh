@@ -15,6 +15,8 @@
 #   --baseline-vmlinux F     vmlinux of each kernel, for names (default: next
 #   --candidate-vmlinux F    to its bzImage)
 #   --accel auto|kvm|tcg     how QEMU runs (default auto: KVM if it works)
+#   --clock real|icount      icount: virtual time (QEMU counts instructions;
+#                            TCG, one CPU), which host load does not move
 #   -o, --output DIR         artifacts (default boot-gate)
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
@@ -29,7 +31,7 @@ usage() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend=
-bvml= cvml= out=boot-gate accel=auto
+bvml= cvml= out=boot-gate accel=auto clock=real
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--baseline) base=$2; shift 2 ;;
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--baseline-vmlinux) bvml=$2; shift 2 ;;
 	--candidate-vmlinux) cvml=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
+	--clock) clock=$2; shift 2 ;;
 	-o|--output) out=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -52,6 +55,7 @@ for f in "$base" "$cand" "$initrd" "$HT"; do
 	[ -e "$f" ] || { echo "boot-gate: $f is missing" >&2; exit 2; }
 done
 case "$boots" in *[!0-9]*|'') echo "boot-gate: --boots needs a number" >&2; exit 2 ;; esac
+case "$clock" in real|icount) ;; *) echo "boot-gate: --clock is real or icount, not '$clock'" >&2; exit 2 ;; esac
 [ -n "$bvml" ] || bvml=$(dirname "$base")/vmlinux
 [ -n "$cvml" ] || cvml=$(dirname "$cand")/vmlinux
 
@@ -65,7 +69,7 @@ while [ "$i" -le "$boots" ]; do
 		else k=$cand v=$cvml a="$append $cappend" d=$out/candidate-$i; fi
 		echo "boot-gate: round $i/$boots: $([ "$w" = A ] && echo baseline || echo candidate)"
 		rm -rf "$d"
-		"$HT" boot -q --accel "$accel" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
+		"$HT" boot -q --accel "$accel" --clock "$clock" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
 	done
 	i=$((i + 1))
 done

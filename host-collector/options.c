@@ -33,6 +33,7 @@ enum opt_id {
 	OPT_PID,
 	OPT_DEBUGFS,
 	OPT_VMCORE,
+	OPT_CLOCK,
 };
 
 /**
@@ -64,6 +65,9 @@ static const struct opt_def opt_defs[] = {
 	{ "pid", "PID", OPT_PID, CMD_ATTACH, "QEMU's pid, to notice its exit" },
 	{ "accel", "auto|kvm|tcg", OPT_ACCEL, CMD_RUN,
 	  "auto: KVM if it really runs this guest, else TCG" },
+	{ "clock", "real|icount", OPT_CLOCK, CMD_RUN,
+	  "icount: virtual time, QEMU counting instructions\n"
+	  "(TCG, one CPU; -icount " ICOUNT_SPEC ")" },
 	{ "kvm-probe", "SECONDS", OPT_KVM_PROBE, CMD_RUN,
 	  "time KVM gets to start the kernel proper (10)" },
 	{ "hang-timeout", "SECONDS", OPT_HANG, BOTH,
@@ -207,6 +211,11 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 			o->accel = ACCEL_TCG;
 		else
 			return -1;
+		return 0;
+	case OPT_CLOCK:
+		if (strcmp(arg, "real") && strcmp(arg, "icount"))
+			return -1;
+		o->icount = !strcmp(arg, "icount");
 		return 0;
 	case OPT_KVM_PROBE:
 		return parse_seconds(arg, &o->kvm_probe_s);

@@ -19,7 +19,7 @@
 #include "chan_kvm.h"
 #include "record.h"
 
-#define EXTRA_ARGS	24	/* words build_argv() adds, at most */
+#define EXTRA_ARGS	28	/* words build_argv() adds, at most */
 
 /**
  * qemu_has_arg() - whether QEMU's command line already has an option
@@ -36,6 +36,36 @@ bool qemu_has_arg(const struct run_opts *o, const char *opt)
 		if (!strcmp(o->qemu_argv[i], opt))
 			return true;
 	return false;
+}
+
+/**
+ * qemu_arg_value() - the word after an option of QEMU's command line
+ * @o:   the options, with QEMU's command line
+ * @opt: the option, e.g. "-icount"
+ *
+ * Return: the first such word, or NULL.
+ */
+const char *qemu_arg_value(const struct run_opts *o, const char *opt)
+{
+	int i;
+
+	for (i = 1; i + 1 < o->qemu_argc; i++)
+		if (!strcmp(o->qemu_argv[i], opt))
+			return o->qemu_argv[i + 1];
+	return NULL;
+}
+
+/* qemu_smp() - the number of CPUs -smp asks for ("2", "cpus=2,..."), 1 without */
+static unsigned long qemu_smp(const struct run_opts *o)
+{
+	const char *s = qemu_arg_value(o, "-smp"), *c;
+
+	if (!s)
+		return 1;
+	c = strstr(s, "cpus=");
+	if (c && (c == s || c[-1] == ','))
+		s = c + 5;
+	return strtoul(s, NULL, 10);
 }
 
 /**
@@ -96,6 +126,15 @@ static char **build_argv(struct run *r, const char *accel)
 	if (accel) {
 		av[n++] = strdup("-accel");
 		av[n++] = strdup(accel);
+	}
+	if (o->icount) {
+		av[n++] = strdup("-icount");
+		av[n++] = strdup(ICOUNT_SPEC);
+		if (!qemu_has_arg(o, "-rtc")) {
+			/* the CMOS clock on virtual time too, not the host's date */
+			av[n++] = strdup("-rtc");
+			av[n++] = strdup("clock=vm");
+		}
 	}
 	snprintf(buf, sizeof(buf),
 		 "memory-backend-file,id=ht-ram,size=%luM,mem-path=%s,share=on",
@@ -306,6 +345,38 @@ static void say_launch_error(const struct run *r, int err)
 		coll_err("cannot launch QEMU: %s\n", strerror(-err));
 }
 
+/*
+ * check_icount() - --clock icount, or QEMU's own -icount: what it needs;
+ * 0, or the usage exit status after saying why not
+ */
+static int check_icount(struct run *r)
+{
+	const char *own = qemu_arg_value(r->o, "-icount");
+
+	r->icount = r->o->icount ? ICOUNT_SPEC : own;
+	if (!r->o->icount)
+		return 0;
+	if (own) {
+		coll_err("--clock icount sets QEMU's -icount itself (%s); the QEMU command line "
+			 "has -icount %s too: give one of them\n", ICOUNT_SPEC, own);
+		return HTR_EXIT_USAGE;
+	}
+	if (r->o->accel == ACCEL_KVM || qemu_has_arg(r->o, "-enable-kvm") ||
+	    (qemu_arg_value(r->o, "-accel") && strncmp(qemu_arg_value(r->o, "-accel"), "tcg", 3))) {
+		coll_err("--clock icount needs TCG: instruction counting is QEMU's emulator's; "
+			 "use --accel tcg (or auto)\n");
+		return HTR_EXIT_USAGE;
+	}
+	if (qemu_smp(r->o) > 1) {
+		coll_err("--clock icount boots one CPU only: with -smp %lu, QEMU's instruction "
+			 "counting (it runs the vCPUs in turn) never completes the kernel's SMP "
+			 "bring-up (every shift and sleep setting tried: the boot CPU waits in "
+			 "native_cpu_up(), the next in cpu_init()); use -smp 1\n", qemu_smp(r->o));
+		return HTR_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /**
  * qemu_start() - launch QEMU, under KVM if it really runs the guest
  * @r: the recording (private directory and paths set up)
@@ -318,10 +389,13 @@ static void say_launch_error(const struct run *r, int err)
  */
 int qemu_start(struct run *r)
 {
-	bool try_kvm = r->o->accel == ACCEL_KVM ||
-		       (r->o->accel == ACCEL_AUTO && kvm_usable());
+	bool try_kvm = !r->o->icount && (r->o->accel == ACCEL_KVM ||
+		       (r->o->accel == ACCEL_AUTO && kvm_usable()));
 	int err;
 
+	err = check_icount(r);
+	if (err)
+		return err;
 	if (qemu_has_arg(r->o, "-accel") || qemu_has_arg(r->o, "-enable-kvm")) {
 		err = launch(r, NULL);
 		goto out_launched;

@@ -576,6 +576,10 @@ void record_metadata(struct run *r)
 	json_object_set_new(o, "abi_version", json_integer(HT_ABI_VERSION));
 	json_object_set_new(o, "qemu_argv", av);
 	json_object_set_new(o, "accel", json_string(r->accel));
+	/* what the times are: real (host-paced) or QEMU's virtual icount time */
+	json_object_set_new(o, "clock", json_string(r->icount ? "icount" : "real"));
+	if (r->icount)
+		json_object_set_new(o, "icount", json_string(r->icount));
 	json_object_set_new(o, "guest_ram_mb", json_integer((json_int_t)r->mem_mb));
 	if (kernel)
 		json_object_set_new(o, "kernel", json_string(kernel));

@@ -43,10 +43,18 @@ enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
 #define OPTS_HELP	(-1)	/* opts_parse(): --help was printed */
 
+/*
+ * --clock icount: one instruction is 2^1 ns of virtual time, and an idle
+ * guest's virtual clock jumps to its next timer instead of waiting for the
+ * host's (sleep=off), so guest time depends on nothing the host does
+ */
+#define ICOUNT_SPEC	"shift=1,sleep=off"
+
 /**
  * struct run_opts - what the command line asked for
  * @output:          trace file
  * @accel:           how to choose the accelerator (run)
+ * @icount:          --clock icount: QEMU counts instructions (run)
  * @kvm_probe_s:     seconds KVM has to start the kernel proper (run)
  * @hang_s:          seconds without guest progress that make a hang
  * @timeout_s:       overall limit, 0 for none
@@ -70,6 +78,7 @@ enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 struct run_opts {
 	const char *output;
 	enum accel accel;
+	bool icount;
 	double kvm_probe_s;
 	double hang_s;
 	double timeout_s;
@@ -111,6 +120,7 @@ struct run_opts {
  * @qmp_path:    QMP socket (run)
  * @mem_mb:      guest RAM size
  * @accel:       "kvm" or "tcg", "as given" or "attached"
+ * @icount:      QEMU's -icount setting (virtual time), NULL for real time
  * @qemu:        QEMU's pid, 0 when not running (attach: -1 when unknown)
  * @pidfd:       pollable handle on QEMU, -1 if none
  * @qemu_status: its wait status once it exited
@@ -158,6 +168,7 @@ struct run {
 	char qmp_path[PATH_MAX];
 	unsigned long mem_mb;
 	const char *accel;
+	const char *icount;
 	pid_t qemu;
 	int pidfd;
 	int qemu_status;
@@ -194,6 +205,7 @@ void opts_usage(enum coll_cmd cmd, FILE *f);
 
 /* qemu.c */
 bool qemu_has_arg(const struct run_opts *o, const char *opt);
+const char *qemu_arg_value(const struct run_opts *o, const char *opt);
 unsigned long qemu_mem_mb(const struct run_opts *o);
 int qemu_start(struct run *r);
 bool qemu_reap(struct run *r);

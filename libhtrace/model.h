@@ -15,7 +15,9 @@
  * Times in the model are nanoseconds since QEMU was launched when the
  * trace ties the guest TSC to the host's clock (@launch_ns is then QEMU's
  * start-up, from the launch to the guest TSC's zero at VM reset), else
- * since the guest TSC's zero (@launch_ns is 0).
+ * since the guest TSC's zero (@launch_ns is 0).  Under QEMU's instruction
+ * counting (@icount) they are virtual: since the guest TSC's zero, paced
+ * by the instructions the guest ran, not by the host.
  */
 #ifndef _HTRACE_MODEL_H
 #define _HTRACE_MODEL_H
@@ -240,6 +242,8 @@ struct model_clock {
  * @syms:        kernel symbols (may be empty)
  * @accel:       accelerator from the metadata
  * @kernel:      kernel image from the metadata
+ * @icount:      QEMU's -icount setting when the times are virtual (instructions
+ *               counted, not the host's clock), "" for real time
  * @launch_ns:   QEMU's start-up (see the top of this file), 0 if unknown
  * @launch_known: @launch_ns was measured (the trace has clock samples and
  *               a launch time)
@@ -282,6 +286,7 @@ struct boot_model {
 	struct htr_syms syms;
 	char accel[32];
 	char kernel[256];
+	char icount[64];
 	uint64_t launch_ns;
 	bool launch_known;
 	struct model_clock clock;

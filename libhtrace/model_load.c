@@ -336,6 +336,9 @@ static void place_launch(struct boot_model *m, struct loader *ld)
 	uint64_t launch = (uint64_t)json_integer_value(json_object_get(ld->meta, "launch_mono_ns"));
 	uint64_t at = m->clock.offset_ns;
 
+	/* virtual time is not the host's: QEMU's launch is not on its axis */
+	if (m->icount[0])
+		return;
 	if (launch && m->clock.samples && at > launch && at - launch < 60000000000ULL) {
 		m->launch_ns = at - launch;
 		m->launch_known = true;
@@ -416,9 +419,28 @@ kaslr:
 			m->syms.kaslr = m->ev.ev[i].a0;
 }
 
-/* read_meta() - accelerator, kernel and the collector's end, from the JSON */
+/*
+ * read_clock() - real or virtual time: the collector's "clock" (--clock
+ * icount), or an -icount of the user's on QEMU's command line
+ */
+static void read_clock(struct boot_model *m, struct loader *ld)
+{
+	const char *icount = json_string_value(json_object_get(ld->meta, "icount"));
+	json_t *av = json_object_get(ld->meta, "qemu_argv");
+	size_t i;
+
+	m->icount[0] = '\0';
+	for (i = 0; !icount && i + 1 < json_array_size(av); i++)
+		if (!strcmp(json_string_value(json_array_get(av, i)) ?: "", "-icount"))
+			icount = json_string_value(json_array_get(av, i + 1));
+	if (icount)
+		snprintf(m->icount, sizeof(m->icount), "%s", icount[0] ? icount : "?");
+}
+
+/* read_meta() - accelerator, kernel, clock and the collector's end, from the JSON */
 static void read_meta(struct boot_model *m, struct loader *ld)
 {
+	read_clock(m, ld);
 	snprintf(m->accel, sizeof(m->accel), "%s",
 		 json_string_value(json_object_get(ld->meta, "accel")) ?: "unknown");
 	snprintf(m->kernel, sizeof(m->kernel), "%s",

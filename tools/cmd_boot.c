@@ -35,9 +35,12 @@ static void boot_usage(FILE *f)
 		"  -a, --append ARGS       more kernel parameters\n"
 		"      --vmlinux FILE      its vmlinux, for names (default: next to the bzImage)\n"
 		"  -o, --output DIR        where the results go (default hypertrace-boot)\n"
-		"      --smp N             CPUs (default 2)\n"
+		"      --smp N             CPUs (default 2; 1 with --clock icount)\n"
 		"  -m, --memory MB         guest RAM (default 256)\n"
 		"      --accel auto|kvm|tcg  (default auto)\n"
+		"      --clock real|icount  icount: virtual time, QEMU counting the guest's\n"
+		"                          instructions (TCG, one CPU): the same kernel boots\n"
+		"                          in the same time whatever the host does\n"
 		"      --hang-timeout S    no guest progress this long is a hang (default 30)\n"
 		"  -q, --quiet             no progress\n"
 		"  -h, --help              this text\n\n"
@@ -139,6 +142,7 @@ static int write_reports(const char *dir, const char *trace, const char *vmlinux
  * @smp:     CPUs
  * @mem:     guest RAM in MB
  * @accel:   auto, kvm or tcg
+ * @clock:   real or icount
  * @hang:    the hang timeout in seconds
  * @quiet:   no progress
  */
@@ -151,6 +155,7 @@ struct boot_opts {
 	const char *smp;
 	const char *mem;
 	const char *accel;
+	const char *clock;
 	const char *hang;
 	bool quiet;
 };
@@ -185,6 +190,8 @@ static void collector_argv(const struct boot_opts *o, struct boot_paths *p, char
 	av[n++] = p->trace;
 	av[n++] = "--accel";
 	av[n++] = (char *)o->accel;
+	av[n++] = "--clock";
+	av[n++] = (char *)o->clock;
 	av[n++] = "--hang-timeout";
 	av[n++] = (char *)o->hang;
 	if (!access(o->vmlinux, R_OK)) {
@@ -231,6 +238,7 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 		{ "smp", required_argument, NULL, 'S' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "accel", required_argument, NULL, 'A' },
+		{ "clock", required_argument, NULL, 'C' },
 		{ "hang-timeout", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -248,6 +256,7 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 		case 'S': o->smp = optarg; break;
 		case 'm': o->mem = optarg; break;
 		case 'A': o->accel = optarg; break;
+		case 'C': o->clock = optarg; break;
 		case 'H': o->hang = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
@@ -263,6 +272,12 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 		boot_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(o->clock, "real") && strcmp(o->clock, "icount")) {
+		err_msg("boot: --clock is real or icount, not '%s'\n", o->clock);
+		return EXIT_USAGE;
+	}
+	if (!o->smp)
+		o->smp = strcmp(o->clock, "icount") ? "2" : "1";
 	if (argc - optind > 32) {
 		err_msg("boot: too many extra QEMU arguments\n");
 		return EXIT_USAGE;
@@ -274,8 +289,8 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 int cmd_boot(int argc, char **argv)
 {
 	struct boot_opts o = {
-		.append = "", .dir = "hypertrace-boot", .smp = "2", .mem = "256",
-		.accel = "auto", .hang = "30",
+		.append = "", .dir = "hypertrace-boot", .mem = "256",
+		.accel = "auto", .clock = "real", .hang = "30",
 	};
 	static struct boot_paths p;
 	char vml[PATH_MAX + 16], self[PATH_MAX];
@@ -306,7 +321,8 @@ int cmd_boot(int argc, char **argv)
 	if (status < 0 || status == HTR_EXIT_ERROR || status == HTR_EXIT_USAGE ||
 	    access(p.trace, R_OK)) {
 		err_msg("boot: the collector failed (status %d); see its messages\n", status);
-		return EXIT_FAIL;
+		/* the options it refused were ours to pass: a usage error */
+		return status == HTR_EXIT_USAGE ? EXIT_USAGE : EXIT_FAIL;
 	}
 	if (write_reports(o.dir, p.trace, o.vmlinux))
 		err_msg("boot: could not write every report into %s\n", o.dir);

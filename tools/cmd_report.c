@@ -122,8 +122,13 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 		fprintf(f, "Kernel boot never finished (recording ends at %.3f ms)", ms(m->end_ns));
 	if (m->user_ns)
 		fprintf(f, "; first user marker at %.3f ms", ms(m->user_ns));
-	fprintf(f, "\n%u CPU%s, %s, %" PRIu64 " records lost\n\n", m->ncpus,
-	       m->ncpus == 1 ? "" : "s", m->accel, m->lost);
+	fprintf(f, "\n%u CPU%s, %s, ", m->ncpus, m->ncpus == 1 ? "" : "s", m->accel);
+	if (m->icount[0])
+		fprintf(f, "virtual time (QEMU -icount %s: the guest's instructions, not the "
+			"host's clock)", m->icount);
+	else
+		fputs("real time", f);
+	fprintf(f, ", %" PRIu64 " records lost\n\n", m->lost);
 	problems_write_text(m, f);
 	vcpus_write_text(m, f);
 

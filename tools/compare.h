@@ -78,6 +78,9 @@ struct cmp_failure {
  * @nfail_all: how many
  * @fail_alloc: room in @fail
  * @nfail:    how many of them are candidate boots
+ * @clock:    the clock every boot's times are on: "real" or "icount SPEC"
+ *            ("" before the first boot)
+ * @clock_path: the first boot read, for the message when one differs
  */
 struct cmp_set {
 	struct cmp_metric *m;
@@ -92,6 +95,8 @@ struct cmp_set {
 	size_t nfail_all;
 	size_t fail_alloc;
 	unsigned int nfail;
+	char clock[72];
+	char clock_path[256];
 };
 
 /**

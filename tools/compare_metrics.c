@@ -358,6 +358,39 @@ int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r)
 	return err;
 }
 
+/*
+ * same_clock() - @path's times are on @clock ("real", "icount SPEC"): the
+ * first boot sets the set's clock, every other must be on it; 0 or -EINVAL
+ * after saying why
+ */
+static int same_clock(struct cmp_set *s, const char *path, const char *clock)
+{
+	if (!s->clock[0]) {
+		snprintf(s->clock, sizeof(s->clock), "%s", clock);
+		snprintf(s->clock_path, sizeof(s->clock_path), "%s", path);
+		return 0;
+	}
+	if (!strcmp(s->clock, clock))
+		return 0;
+	err_msg("compare: %s has times on the %s clock, %s on the %s clock: real and "
+		"virtual times cannot be compared; boot both with the same --clock\n",
+		s->clock_path, s->clock, path, clock);
+	return -EINVAL;
+}
+
+/* report_clock() - "real" or "icount SPEC" from a report JSON's "clock" into @buf */
+static const char *report_clock(json_t *r, char *buf, size_t len)
+{
+	json_t *c = json_object_get(r, "clock");
+	const char *mode = json_string_value(json_object_get(c, "mode"));
+	const char *spec = json_string_value(json_object_get(c, "icount"));
+
+	if (!mode || strcmp(mode, "icount"))
+		return "real";
+	snprintf(buf, len, "icount %s", spec ? spec : "?");
+	return buf;
+}
+
 /**
  * cmp_add_file() - one boot: a collector trace, or the JSON of 'report --json'
  * @s:    the set
@@ -370,6 +403,7 @@ int cmp_add_file(struct cmp_set *s, int side, const char *path)
 {
 	struct boot_model m;
 	json_error_t jerr;
+	char clock[72];
 	json_t *r;
 	FILE *f;
 	int err;
@@ -389,13 +423,19 @@ int cmp_add_file(struct cmp_set *s, int side, const char *path)
 				jerr.line);
 			return -EINVAL;
 		}
-		err = cmp_add_report(s, side, path, r);
+		err = same_clock(s, path, report_clock(r, clock, sizeof(clock)));
+		if (!err)
+			err = cmp_add_report(s, side, path, r);
 		json_decref(r);
 	} else {
 		fclose(f);
 		if (model_load(&m, path, NULL, NULL))
 			return -EINVAL;
-		err = cmp_add_model(s, side, path, &m);
+		snprintf(clock, sizeof(clock), "%s%s", m.icount[0] ? "icount " : "real",
+			 m.icount);
+		err = same_clock(s, path, clock);
+		if (!err)
+			err = cmp_add_model(s, side, path, &m);
 		model_free(&m);
 	}
 	if (err == -ENOMEM)

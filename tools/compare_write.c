@@ -90,9 +90,14 @@ int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FI
 
 	fprintf(f, "### Boot-time gate: %s\n\n", res->failed ? "**FAILED**" : "passed");
 	fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested; a "
-		"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n\n",
+		"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n",
 		s->boots[0], s->boots[1], res->ntest, res->par.alpha, res->par.min_change,
 		res->par.min_abs);
+	if (!strncmp(s->clock, "icount ", 7))
+		fprintf(f, "Times are virtual (QEMU -icount %s): the guest's instructions, not "
+			"the host's clock.\n\n", s->clock + 7);
+	else
+		fputs("Times are real (the guest's TSC, paced by the host).\n\n", f);
 	md_failures(s, f);
 	if (res->nreg)
 		fputs("\n| regression | level | baseline ms | candidate ms | change | p |\n"
@@ -263,6 +268,9 @@ int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *
 		err |= put(o, "result", json_string(res->failed ? "fail" : "pass"));
 		err |= put(o, "baseline_boots", json_integer(s->boots[0]));
 		err |= put(o, "candidate_boots", json_integer(s->boots[1]));
+		err |= put(o, "clock", json_string(strncmp(s->clock, "icount ", 7) ? "real" : "icount"));
+		if (!strncmp(s->clock, "icount ", 7))
+			err |= put(o, "icount", json_string(s->clock + 7));
 		err |= put(o, "metrics_tested", json_integer(res->ntest));
 		err |= put(o, "alpha", json_real(res->par.alpha));
 		err |= put(o, "min_change_pct", json_real(res->par.min_change));

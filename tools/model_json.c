@@ -202,7 +202,13 @@ static void clock_write(FILE *f, const struct boot_model *m)
 	unsigned int i;
 	bool first = true;
 
-	fprintf(f, ",\n\"clock\":{\"domain\":\"guest-tsc\",\"tsc_khz\":%" PRIu64
+	fprintf(f, ",\n\"clock\":{\"mode\":\"%s\",", m->icount[0] ? "icount" : "real");
+	if (m->icount[0]) {
+		fputs("\"icount\":", f);
+		print_json_string(f, m->icount, strlen(m->icount));
+		fputc(',', f);
+	}
+	fprintf(f, "\"domain\":\"guest-tsc\",\"tsc_khz\":%" PRIu64
 		",\"tsc_from_host\":%s,\"origin\":\"%s\",\"method\":\"%s\","
 		"\"samples\":%" PRIu64 ",\"residual_ns\":%" PRIu64
 		",\"max_residual_ns\":%" PRIu64 ",\"cpu_skew_ns\":{", m->tsc_khz,

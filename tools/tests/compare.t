@@ -300,5 +300,28 @@ if os.path.exists(ASAN):
 else:
     T.diag('skipped the ASan tests: no %s (make build/bin/asan-hypertrace)' % ASAN)
 
+# boots on different clocks (real time, QEMU's virtual icount time) cannot
+# be compared: an error that says so; boots all on icount are compared and
+# the outputs say which clock
+vdir = os.path.join(tmp, 'virtual')
+os.mkdir(vdir)
+virt = json.loads(json.dumps(base))
+virt['clock'] = dict(virt['clock'], mode='icount', icount='shift=1,sleep=off')
+rs = ['r%d.json' % i for i in range(10)]
+vs = ['v%d.json' % i for i in range(10)]
+for r, v in zip(rs, vs):
+    write(os.path.join(vdir, r), base)
+    write(os.path.join(vdir, v), virt)
+rc, err = compare(['--baseline'] + rs + ['--candidate'] + vs, vdir)
+ok(rc == 2 and 'real and virtual times cannot be compared' in err and 'v0.json' in err,
+   'compare: real-time baseline against icount candidate: exit 2, says why', err)
+rc, err = compare(['--baseline'] + vs + ['--candidate'] + vs, vdir)
+md = open(os.path.join(tmp, 'out.md')).read() if rc == 0 else ''
+ok(rc == 0 and result().get('clock') == 'icount' and
+   result().get('icount') == 'shift=1,sleep=off' and
+   'Times are virtual (QEMU -icount shift=1,sleep=off)' in md,
+   'compare: icount boots against icount boots: the JSON and the Markdown name the clock',
+   err + md[:400])
+
 shutil.rmtree(tmp)
 sys.exit(T.done())

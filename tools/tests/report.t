@@ -174,5 +174,31 @@ for args in (['report'], ['report', '--json'], ['html', '-o', '/dev/full'],
         full.append((args, p.returncode, p.stderr[-200:]))
 ok(not full, 'report, report --json, html, export and dump into /dev/full: exit 1, '
    '"No space left on device"', str(full))
+# virtual time: a trace recorded under --clock icount says so in every
+# output, and its times start at the guest TSC's zero (no QEMU launch time,
+# which is the host's)
+tr = htf.read(os.path.join(FX, 'boot.htf'))
+vt = os.path.join(tmp, 'icount.htf')
+w = htf.Writer(vt).header()
+for c in tr:
+    if c.kind == htf.METADATA:
+        w.metadata(dict(c.json(), clock='icount', icount='shift=1,sleep=off'), c.host_ns)
+    else:
+        w.chunk(c.kind, c.source, c.payload, c.host_ns)
+w.close()
+rc, out, err = report(vt, '--json')
+j = json.loads(out) if rc == 0 else {}
+real = json.loads(report(os.path.join(FX, 'boot.htf'), '--json')[1])
+ok(j.get('clock', {}).get('mode') == 'icount' and
+   j['clock'].get('icount') == 'shift=1,sleep=off' and
+   j['clock'].get('origin') == 'guest-tsc-zero' and real['clock']['mode'] == 'real' and
+   j['boot_ns'] == real['boot_ns'] - real['launch_to_vm_ns'],
+   'icount trace: JSON clock mode icount with its setting, times from the guest TSC\'s zero',
+   str(j.get('clock')) + err)
+rc, out, err = report(vt)
+ok(rc == 0 and 'virtual time (QEMU -icount shift=1,sleep=off' in out and
+   'after the guest TSC\'s zero' in out,
+   'icount trace: the text report says its times are virtual', out[:600] + err)
+
 subprocess.run(['rm', '-rf', tmp])
 sys.exit(T.done())
