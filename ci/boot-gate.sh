@@ -12,11 +12,16 @@
 #   --boots N                boots per kernel (default 10; at least 5 for p < 0.01)
 #   --append ARGS            kernel parameters for both
 #   --candidate-append ARGS  more kernel parameters for the candidate only
+#   --baseline-append ARGS   more kernel parameters for the baseline only
 #   --baseline-vmlinux F     vmlinux of each kernel, for names (default: next
 #   --candidate-vmlinux F    to its bzImage)
 #   --accel auto|kvm|tcg     how QEMU runs (default auto: KVM if it works)
 #   --clock real|icount      icount: virtual time (QEMU counts instructions;
-#                            TCG, one CPU), which host load does not move
+#                            TCG, one CPU), which host load does not move;
+#                            3 boots a side are enough, each round's command
+#                            line padded differently (the same for both
+#                            kernels) so that the boots sample where waits
+#                            fall against the timer tick
 #   -o, --output DIR         artifacts (default boot-gate)
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
@@ -30,7 +35,7 @@ usage() {
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
-base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend=
+base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend= bappend=
 bvml= cvml= out=boot-gate accel=auto clock=real
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--boots) boots=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--candidate-append) cappend=$2; shift 2 ;;
+	--baseline-append) bappend=$2; shift 2 ;;
 	--baseline-vmlinux) bvml=$2; shift 2 ;;
 	--candidate-vmlinux) cvml=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
@@ -65,8 +71,11 @@ while [ "$i" -le "$boots" ]; do
 	# odd rounds baseline first, even rounds candidate first
 	if [ $((i % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for w in $order; do
-		if [ "$w" = A ]; then k=$base v=$bvml a=$append d=$out/baseline-$i
+		if [ "$w" = A ]; then k=$base v=$bvml a="$append $bappend" d=$out/baseline-$i
 		else k=$cand v=$cvml a="$append $cappend" d=$out/candidate-$i; fi
+		# virtual time: the round's padding moves the boot's instructions
+		# against the tick; an unknown parameter, it reaches init's environment
+		[ "$clock" = icount ] && a="$a ht_pad=$(printf "%$((i * 7))s" | tr ' ' x)"
 		echo "boot-gate: round $i/$boots: $([ "$w" = A ] && echo baseline || echo candidate)"
 		rm -rf "$d"
 		"$HT" boot -q --accel "$accel" --clock "$clock" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true

@@ -22,5 +22,8 @@ t $? "--help lists the options and the exit status, on stdout"
 t $? "unknown option: exit 2 with a message"
 "$gate" --candidate x > /dev/null 2> "$tmp/err"; [ $? = 2 ] && grep -q 'required' "$tmp/err"
 t $? "no --baseline: exit 2, says what is required"
+"$gate" --baseline "$0" --candidate "$0" --initrd "$0" --clock wall > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q 'real or icount' "$tmp/err"
+t $? "--clock other than real or icount: exit 2, says which"
 echo "1..$n"
 exit $fail

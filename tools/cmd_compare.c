@@ -34,9 +34,15 @@ static void compare_usage(FILE *f)
 		"boots a side needs: 10 for a few hundred metrics at 0.01), a slowdown of\n"
 		"the median above MIN-CHANGE %%, and one above MIN-ABS ms.  A candidate\n"
 		"boot that panicked, hung or crashed always fails the gate.\n\n"
+		"Boots on virtual time (--clock icount) are deterministic and decided by\n"
+		"separation: with 3 or more boots a side, a metric regressed when every\n"
+		"candidate boot is slower than every baseline boot by more than MIN-ABS\n"
+		"(default 0.01 ms there; MIN-CHANGE defaults to 0).\n\n"
 		"  -a, --alpha P         significance level (default 0.01)\n"
-		"  -c, --min-change PCT  relative slowdown that counts (default 5)\n"
-		"  -f, --min-abs MS      absolute slowdown that counts (default 1)\n"
+		"  -c, --min-change PCT  relative slowdown that counts (default 5; 0 on\n"
+		"                        virtual time)\n"
+		"  -f, --min-abs MS      absolute slowdown that counts (default 1; 0.01\n"
+		"                        on virtual time)\n"
 		"  -r, --resamples N     random splits when exact enumeration is too big\n"
 		"                        (default 9999; more where fewer than 10 are as\n"
 		"                        extreme, to resolve ALPHA / metrics tested)\n"
@@ -92,7 +98,8 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmp_params par = { .alpha = 0.01, .min_change = 5, .min_abs = 1,
+	/* the floors' defaults depend on the boots' clock: cmp_evaluate() */
+	struct cmp_params par = { .alpha = 0.01, .min_change = -1, .min_abs = -1,
 				  .resamples = 9999 };
 	const char *mdpath = NULL, *junit = NULL, *jsonpath = NULL;
 	struct cmp_set set = { 0 };

@@ -105,19 +105,37 @@ struct cmp_set {
  * @min_change: relative slowdown of the median that counts, percent
  * @min_abs:    absolute slowdown that counts, ms
  * @resamples:  random splits when exact enumeration is too big
+ * @separation: virtual-time boots (icount): decide by separation, not by
+ *              a test (cmp_evaluate() sets it from the boots' clock)
  */
 struct cmp_params {
 	double alpha;
 	double min_change;
 	double min_abs;
 	unsigned int resamples;
+	bool separation;
 };
+
+/*
+ * Virtual-time boots are deterministic: the same kernel with the same
+ * input boots in the same time.  What moves between boots of one kernel
+ * is where its waits fall against the timer tick, which the gate samples
+ * by perturbing each round's input.  Three boots a side show whether a
+ * metric moves at all; a change is a regression when every candidate boot
+ * is slower than every baseline boot, past both floors.
+ */
+#define CMP_MIN_ABS		1	/* ms, real time */
+#define CMP_MIN_CHANGE		5	/* percent, real time */
+#define CMP_SEPARATION_BOOTS	3
+#define CMP_SEPARATION_MIN_ABS	0.01	/* ms: above rest_init's 3.7 us jitter */
+#define CMP_SEPARATION_MIN_CHANGE 0	/* percent: the tick, not the length, is the noise */
 
 /**
  * struct cmp_change - a significant change of one metric
  * @metric: index in the set's metrics
- * @p:      its p-value
- * @limit:  the Holm limit it beat
+ * @p:      its p-value (under separation: the chance of a separation this
+ *          complete between two sets of boots of one kernel, 1 / C(n + m, n))
+ * @limit:  the Holm limit it beat (under separation: 1)
  */
 struct cmp_change {
 	size_t metric;

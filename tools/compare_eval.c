@@ -4,7 +4,8 @@
  * enough boots on both sides, a one-sided permutation test on the
  * difference of means - only where the medians moved past both floors, as
  * nothing else could count - and Holm's step-down correction over all the
- * metrics tested, once for slowdowns and once for speed-ups.
+ * metrics tested, once for slowdowns and once for speed-ups.  Boots on
+ * virtual time are decided by separation instead (see compare.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -41,19 +42,58 @@ static int ranked_order(const void *a, const void *b)
  * of metrics seen on both sides.  Too few is an error (with a message)
  * unless a candidate boot failed, which decides the gate anyway.
  */
-static int need_boots(const struct cmp_set *s, double alpha, unsigned int *need)
+static int need_boots(const struct cmp_set *s, const struct cmp_params *par,
+		      unsigned int *need)
 {
+	double alpha = par->alpha;
 	size_t both = 0, k;
 
 	for (k = 0; k < s->nm; k++)
 		both += s->m[k].n[0] && s->m[k].n[1];
 	*need = stats_min_boots(alpha / (both ? (double)both : 1));
+	if (par->separation)
+		*need = CMP_SEPARATION_BOOTS;
 	if ((s->boots[0] >= *need && s->boots[1] >= *need) || s->nfail)
 		return 0;
+	if (par->separation) {
+		err_msg("compare: %u baseline and %u candidate boots on virtual time: at least "
+			"%u a side show whether a metric moves with the timer tick\n",
+			s->boots[0], s->boots[1], *need);
+		return -EDOM;
+	}
 	err_msg("compare: %u baseline and %u candidate boots cannot reach p < %g over "
 		"this many metrics (Holm correction): a one-sided permutation test needs at "
 		"least %u boots per side\n", s->boots[0], s->boots[1], alpha, *need);
 	return -EDOM;
+}
+
+/* separated() - every value of @a above every value of @b by more than @gap */
+static bool separated(const double *a, unsigned int na, const double *b, unsigned int nb,
+		      double gap)
+{
+	double lo = a[0], hi = b[0];
+	unsigned int i;
+
+	for (i = 1; i < na; i++)
+		lo = a[i] < lo ? a[i] : lo;
+	for (i = 1; i < nb; i++)
+		hi = b[i] > hi ? b[i] : hi;
+	return lo - hi > gap;
+}
+
+/*
+ * separation_p() - a slowdown (@a over @b) decided by separation: the
+ * chance of it between boots of one kernel, or 1 when there is none
+ */
+static double separation_p(const struct cmp_metric *m, int slow, const struct cmp_params *par)
+{
+	const double *a = m->v[slow ? 1 : 0], *b = m->v[slow ? 0 : 1];
+	unsigned int na = m->n[slow ? 1 : 0], nb = m->n[slow ? 0 : 1];
+	double pct = slow ? m->pct : -m->pct;
+
+	if (pct <= par->min_change || !separated(a, na, b, nb, par->min_abs))
+		return 1;
+	return 1 / stats_binom(na + nb, na);
 }
 
 /*
@@ -90,12 +130,17 @@ static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsign
 		if (isnan(m->bmed) || isnan(m->cmed))
 			return -ENOMEM;
 		m->pct = m->bmed > 0 ? 100 * (m->cmed - m->bmed) / m->bmed : 0;
-		if (m->pct > par->min_change && m->cmed - m->bmed > par->min_abs)
-			pr = stats_perm_p_to(m->v[0], m->n[0], m->v[1], m->n[1], par->resamples,
-					     target);
-		if (-m->pct > par->min_change && m->bmed - m->cmed > par->min_abs)
-			pi = stats_perm_p_to(m->v[1], m->n[1], m->v[0], m->n[0], par->resamples,
-					     target);
+		if (par->separation) {
+			pr = separation_p(m, 1, par);
+			pi = separation_p(m, 0, par);
+		} else {
+			if (m->pct > par->min_change && m->cmed - m->bmed > par->min_abs)
+				pr = stats_perm_p_to(m->v[0], m->n[0], m->v[1], m->n[1],
+						     par->resamples, target);
+			if (-m->pct > par->min_change && m->bmed - m->cmed > par->min_abs)
+				pi = stats_perm_p_to(m->v[1], m->n[1], m->v[0], m->n[0],
+						     par->resamples, target);
+		}
 		if (isnan(pr) || isnan(pi))
 			return -ENOMEM;
 		m->p = pr;
@@ -104,6 +149,24 @@ static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsign
 		nt++;
 	}
 	return (long)nt;
+}
+
+/*
+ * separations() - under separation every separated metric is a change:
+ * those of @r with p < 1 go to @out (allocated; *@nout of them).  0 or
+ * -ENOMEM.
+ */
+static int separations(struct ranked *r, size_t nt, struct cmp_change **out, size_t *nout)
+{
+	size_t i;
+
+	qsort(r, nt, sizeof(*r), ranked_order);
+	*out = calloc(nt + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (*nout = 0, i = 0; i < nt && r[i].p < 1; i++)
+		(*out)[(*nout)++] = (struct cmp_change){ r[i].k, r[i].p, 1 };
+	return 0;
 }
 
 /*
@@ -154,8 +217,10 @@ static int appeared(const struct cmp_set *s, int side, unsigned int need, size_t
 /**
  * cmp_evaluate() - the gate's decision on a set of boots
  * @s:   the boots' metrics; each metric's medians, p-value and flags are set
- * @par: what counts as a regression
- * @res: the decision; release it with cmp_result_free()
+ * @par: what counts as a regression; a floor below 0 takes its default,
+ *       which depends on the boots' clock
+ * @res: the decision (with the parameters it used); release it with
+ *       cmp_result_free()
  *
  * Return: 0; -EDOM (with a message) when there are too few boots to
  * reach @par->alpha; -ENOMEM.
@@ -169,7 +234,17 @@ int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par, struct cmp_res
 
 	memset(res, 0, sizeof(*res));
 	res->par = *par;
-	err = need_boots(s, par->alpha, &res->need);
+	res->par.separation = !strncmp(s->clock, "icount", 6);
+	if (res->par.separation && par->min_abs < 0)
+		res->par.min_abs = CMP_SEPARATION_MIN_ABS;
+	if (res->par.separation && par->min_change < 0)
+		res->par.min_change = CMP_SEPARATION_MIN_CHANGE;
+	if (res->par.min_abs < 0)
+		res->par.min_abs = CMP_MIN_ABS;
+	if (res->par.min_change < 0)
+		res->par.min_change = CMP_MIN_CHANGE;
+	par = &res->par;
+	err = need_boots(s, par, &res->need);
 	if (err)
 		return err;
 	slow = calloc(s->nm + 1, sizeof(*slow));
@@ -181,9 +256,15 @@ int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par, struct cmp_res
 	if (nt < 0)
 		goto out_free;
 	res->ntest = (unsigned int)nt;
-	if (holm(slow, (size_t)nt, par->alpha, &res->reg, &res->nreg) ||
-	    holm(fast, (size_t)nt, par->alpha, &res->imp, &res->nimp) ||
-	    appeared(s, 1, res->need, &res->added, &res->nadded) ||
+	if (par->separation) {
+		if (separations(slow, (size_t)nt, &res->reg, &res->nreg) ||
+		    separations(fast, (size_t)nt, &res->imp, &res->nimp))
+			goto out_free;
+	} else if (holm(slow, (size_t)nt, par->alpha, &res->reg, &res->nreg) ||
+		   holm(fast, (size_t)nt, par->alpha, &res->imp, &res->nimp)) {
+		goto out_free;
+	}
+	if (appeared(s, 1, res->need, &res->added, &res->nadded) ||
 	    appeared(s, 0, res->need, &res->gone, &res->ngone))
 		goto out_free;
 	for (k = 0; k < res->nreg; k++)

@@ -89,10 +89,17 @@ int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FI
 	size_t i;
 
 	fprintf(f, "### Boot-time gate: %s\n\n", res->failed ? "**FAILED**" : "passed");
-	fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested; a "
-		"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n",
-		s->boots[0], s->boots[1], res->ntest, res->par.alpha, res->par.min_change,
-		res->par.min_abs);
+	if (res->par.separation)
+		fprintf(f, "%u baseline vs %u candidate boots on virtual time; %u metrics "
+			"compared; a regression needs every candidate boot slower than every "
+			"baseline boot by > %g ms, and the median by > %g%%.\n",
+			s->boots[0], s->boots[1], res->ntest, res->par.min_abs,
+			res->par.min_change);
+	else
+		fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested; a "
+			"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n",
+			s->boots[0], s->boots[1], res->ntest, res->par.alpha,
+			res->par.min_change, res->par.min_abs);
 	if (!strncmp(s->clock, "icount ", 7))
 		fprintf(f, "Times are virtual (QEMU -icount %s): the guest's instructions, not "
 			"the host's clock.\n\n", s->clock + 7);
@@ -272,6 +279,8 @@ int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *
 		if (!strncmp(s->clock, "icount ", 7))
 			err |= put(o, "icount", json_string(s->clock + 7));
 		err |= put(o, "metrics_tested", json_integer(res->ntest));
+		err |= put(o, "decision", json_string(res->par.separation ? "separation" :
+						      "permutation-holm"));
 		err |= put(o, "alpha", json_real(res->par.alpha));
 		err |= put(o, "min_change_pct", json_real(res->par.min_change));
 		err |= put(o, "min_abs_ms", json_real(res->par.min_abs));
