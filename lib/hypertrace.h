@@ -102,7 +102,7 @@ static inline void hypertrace_init_rings(void)
 void __hypertrace_level(bool begin, unsigned int level);
 void __hypertrace_initcall_begin(void *fn);
 void __hypertrace_initcall_end(void *fn, int ret);
-void __hypertrace_panic(const char *msg);
+void __hypertrace_panic(const char *msg, unsigned long caller);
 struct pt_regs;
 void __hypertrace_backtrace(unsigned int type, struct pt_regs *regs);
 void __hypertrace_selftest(void *fn);
@@ -185,11 +185,15 @@ static __always_inline void hypertrace_set_printk(u64 phys)
 		ht_set_printk(phys);
 }
 
-/* hypertrace_panic() - the kernel panics with message @msg */
-static __always_inline void hypertrace_panic(const char *msg)
+/*
+ * hypertrace_panic() - the kernel panics with message @msg, called from
+ * @caller (panic()'s return address)
+ */
+static __always_inline void hypertrace_panic(const char *msg,
+					     unsigned long caller)
 {
 	if (hypertrace_on())
-		__hypertrace_panic(msg);
+		__hypertrace_panic(msg, caller);
 }
 
 #endif /* __KERNEL__ */

@@ -17,10 +17,7 @@ import htboot  # noqa: E402
 t = htboot.Tap()
 HT = htboot.HYPERTRACE
 VMLINUX = os.path.join(htboot.BUILD, 'kernel', 'vmlinux')
-for f in (HT, htboot.KERNEL, htboot.INITRAMFS, VMLINUX):
-    if not os.path.exists(f):
-        t.ok(False, '%s exists (make all kernel initramfs)' % f)
-        sys.exit(t.done())
+t.require(HT, htboot.KERNEL, htboot.INITRAMFS, VMLINUX)
 work = tempfile.mkdtemp(prefix='ht-e2e-')
 victim = 'serial8250_init'
 
@@ -211,12 +208,15 @@ t.ok(rc == 3 and r.get('failure', {}).get('kind') == 'panic' and
      any(p['name'] == 'decompressor' for p in r.get('phases', [])),
      'crash before the rings: recovered from guest RAM, with the pre-kernel phases', r.get('failure'))
 # setup_arch() parses the parameters before unwind_init(): the kernel's
-# unwinder has no frames to give yet (its own oops output has none either)
+# unwinder has no frames to give yet (its own panic output has none
+# either), so the one frame is panic()'s caller
 t.ok(chain_kinds(r) == ['panic'] and 'early panic' in r['problems'][0].get('message', '') and
      r['problems'][0].get('where', '').startswith('setup_arch') and
-     r['problems'][0].get('backtrace') == [] and not r['problems'][0].get('frames_lost'),
-     'early panic: the chain is the panic in setup_arch, recovered from the early buffer '
-     '(no frames: the unwinder is not set up yet)', chain_diag(r))
+     len(r['problems'][0].get('backtrace') or []) == 1 and
+     top_frame(r) == 'ht_selftest_early_panic' and not r['problems'][0].get('frames_lost'),
+     'early panic: the chain is the panic in setup_arch, recovered from the early buffer, '
+     'its one frame (before the unwinder is set up) panic()\'s caller ht_selftest_early_panic',
+     chain_diag(r))
 
 # the seed's md_notify_reboot case: a reboot notifier that takes ~1 s; and
 # a WARN inside an initcall, which the boot survives
