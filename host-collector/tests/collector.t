@@ -28,10 +28,7 @@ COLL = os.path.join(B, 'bin', 'hypertrace-collector')
 COLL_ASAN = os.path.join(B, 'bin', 'asan-hypertrace-collector')
 t = htboot.Tap()
 
-for f in (COLL, COLL_ASAN, htboot.KERNEL, htboot.INITRAMFS, htboot.HYPERTRACE):
-    if not os.path.exists(f):
-        t.ok(False, '%s exists (make all kernel initramfs)' % f)
-        sys.exit(t.done())
+t.require(COLL, COLL_ASAN, htboot.KERNEL, htboot.INITRAMFS, htboot.HYPERTRACE)
 
 work = tempfile.mkdtemp(prefix='ht-coll-')
 by_name, by_addr = htboot.symbols()

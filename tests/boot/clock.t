@@ -3,7 +3,8 @@
 """The deterministic clock: `hypertrace boot --clock icount` boots the CI
 kernel under QEMU's instruction counting, twice, the second time with the
 host's CPUs loaded by busy loops; every initcall and boot level takes the
-same virtual time in both, and the outputs say the times are virtual.
+same virtual time in both (within 1 us: a few move by tens of ns), and
+the outputs say the times are virtual.
 What icount cannot do is refused with a usage error."""
 import json
 import multiprocessing
@@ -17,10 +18,7 @@ import htboot  # noqa: E402
 
 t = htboot.Tap()
 HT = htboot.HYPERTRACE
-for f in (HT, htboot.KERNEL, htboot.INITRAMFS):
-    if not os.path.exists(f):
-        t.ok(False, '%s exists (make all kernel initramfs)' % f)
-        sys.exit(t.done())
+t.require(HT, htboot.KERNEL, htboot.INITRAMFS)
 work = tempfile.mkdtemp(prefix='ht-clock-')
 
 
@@ -63,12 +61,16 @@ try:
 finally:
     for h in hogs:
         h.terminate()
+# identical boots are not quite identical: a few initcalls move by tens of
+# ns (slab_sysfs_init by 54, cmos_init by 98, tun_init by 1, measured over
+# 4 boots), as if an interrupt landed a few instructions off; allow 1 us
 for key in ('initcalls', 'levels'):
     a, b = durations(quiet, key), durations(loaded, key)
-    diff = sorted((k, a[k], b.get(k)) for k in a if a[k] != b.get(k))
+    diff = sorted((k, a[k], b.get(k)) for k in a if abs(a[k] - b.get(k, 0)) > 1000)
+    same = sum(a[k] == b.get(k) for k in a)
     t.ok(rc2 == 0 and len(a) > 10 and not diff,
-         '%d %s: the same virtual duration to the nanosecond, quiet host and two CPU hogs'
-         % (len(a), key), str(diff[:5]) + err2)
+         '%d %s: the same virtual duration within 1 us (%d to the nanosecond), quiet host '
+         'and two CPU hogs' % (len(a), key, same), str(diff[:5]) + err2)
 # rest_init (and so the end of the boot) moves by a few microseconds
 # between identical boots (measured 3.7 us): bound it at 50 us
 t.ok(abs(quiet.get('boot_ns', 0) - loaded.get('boot_ns', 0)) < 50000,

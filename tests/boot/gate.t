@@ -19,10 +19,7 @@ import htboot  # noqa: E402
 t = htboot.Tap()
 GATE = os.path.join(htboot.TOP, 'ci', 'boot-gate.sh')
 HT = htboot.HYPERTRACE
-for f in (HT, htboot.KERNEL, htboot.INITRAMFS):
-    if not os.path.exists(f):
-        t.ok(False, '%s exists (make all kernel initramfs)' % f)
-        sys.exit(t.done())
+t.require(HT, htboot.KERNEL, htboot.INITRAMFS)
 work = tempfile.mkdtemp(prefix='ht-gate-')
 env = dict(os.environ, HT=HT)
 

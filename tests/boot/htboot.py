@@ -174,6 +174,13 @@ class Tap:
                 print('#   ' + line)
         return cond
 
+    def require(self, *paths):
+        """Stop here, failing, unless every one of paths exists."""
+        for f in paths:
+            if not os.path.exists(f):
+                self.ok(False, '%s exists (make all kernel initramfs)' % f)
+                sys.exit(self.done())
+
     def diag(self, text):
         """A comment line."""
         print('# ' + text, flush=True)
