@@ -132,6 +132,7 @@ $(B)/$(1)/tools/%.o: tools/%.c
 $(call cc,$(1),$(HOST_CFLAGS) $(INC) -I$(B)/gen)
 
 $(B)/$(1)/tools/cmd_html.o: $(B)/gen/report_html.h
+$(B)/$(1)/tools/compare_html.o: $(B)/gen/compare_html.h
 
 $(B)/$(1)/tools/tests/%.o: tools/tests/%.c
 $(call cc,$(1),$(HOST_CFLAGS) $(INC) -Itools)
@@ -199,8 +200,8 @@ $(B)/fsinc/.stamp:
 
 # ---- generated sources and test helpers --------------------------------------
 
-# the HTML report's template, as a C string
-$(B)/gen/report_html.h: tools/report.html.in
+# the HTML pages' templates, as C strings
+$(B)/gen/%_html.h: tools/%.html.in
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
@@ -237,7 +238,7 @@ FUZZ_MODEL_BIN := $(B)/fuzz/fuzz_model
 FUZZ_MODEL_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,tools/fuzz/fuzz_model.c \
 		   $(filter-out tools/hypertrace.c,$(TOOL_SRCS)) $(LIBHTRACE_SRCS))
 
-$(B)/fuzz/obj/tools/%.o: tools/%.c $(B)/gen/report_html.h
+$(B)/fuzz/obj/tools/%.o: tools/%.c $(B)/gen/report_html.h $(B)/gen/compare_html.h
 	@mkdir -p $(@D)
 	@echo "  CC [F]  $<"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itools -Ilibhtrace/fuzz -I$(B)/gen -fsanitize=fuzzer-no-link \

@@ -49,6 +49,8 @@ static void compare_usage(FILE *f)
 		"      --markdown FILE   Markdown summary for a merge request ('-': stdout)\n"
 		"      --junit FILE      JUnit XML for CI test views\n"
 		"      --json FILE       the whole result as JSON\n"
+		"      --html FILE       the diff view: each side's median boot on one time\n"
+		"                        axis, what regressed or improved highlighted\n"
 		"  -h, --help            this text\n\n"
 		"Exit status: 0 no regression; 1 regression or failed candidate boot;\n"
 		"2 error or unusable input (too few boots for ALPHA says how many).\n", prog);
@@ -95,13 +97,14 @@ int cmd_compare(int argc, char **argv)
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* the floors' defaults depend on the boots' clock: cmp_evaluate() */
 	struct cmp_params par = { .alpha = 0.01, .min_change = -1, .min_abs = -1,
 				  .resamples = 9999 };
-	const char *mdpath = NULL, *junit = NULL, *jsonpath = NULL;
+	const char *mdpath = NULL, *junit = NULL, *jsonpath = NULL, *htmlpath = NULL;
 	struct cmp_set set = { 0 };
 	struct cmp_result res;
 	int side = -1, c, err, ret = EXIT_USAGE;
@@ -151,6 +154,9 @@ int cmd_compare(int argc, char **argv)
 		case 'j':
 			jsonpath = optarg;
 			break;
+		case 'H':
+			htmlpath = optarg;
+			break;
 		case 'h':
 			compare_usage(stdout);
 			ret = EXIT_OK;
@@ -169,6 +175,7 @@ int cmd_compare(int argc, char **argv)
 	err = write_report(jsonpath, cmp_write_json, &set, &res);
 	err |= write_report(mdpath, cmp_write_markdown, &set, &res);
 	err |= write_report(junit, cmp_write_junit, &set, &res);
+	err |= write_report(htmlpath, cmp_write_html, &set, &res);
 	ret = err ? EXIT_USAGE : res.failed ? EXIT_FAIL : EXIT_OK;
 	cmp_print_summary(&set, &res, ret == EXIT_OK, stderr);
 	cmp_result_free(&res);

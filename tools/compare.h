@@ -65,6 +65,16 @@ struct cmp_failure {
 };
 
 /**
+ * struct cmp_boot - a boot that completed
+ * @path:    the file it was read from
+ * @boot_ms: its total boot time, 0 if it has none
+ */
+struct cmp_boot {
+	char *path;
+	double boot_ms;
+};
+
+/**
  * struct cmp_set - the metrics of every boot read, in the order first seen
  * @m:        the metrics
  * @nm:       how many
@@ -81,6 +91,9 @@ struct cmp_failure {
  * @clock:    the clock every boot's times are on: "real" or "icount SPEC"
  *            ("" before the first boot)
  * @clock_path: the first boot read, for the message when one differs
+ * @good:     per side, the boots that completed (for the diff view)
+ * @ngood:    how many
+ * @good_alloc: room in @good
  */
 struct cmp_set {
 	struct cmp_metric *m;
@@ -97,6 +110,9 @@ struct cmp_set {
 	unsigned int nfail;
 	char clock[72];
 	char clock_path[256];
+	struct cmp_boot *good[2];
+	size_t ngood[2];
+	size_t good_alloc[2];
 };
 
 /**
@@ -183,6 +199,8 @@ int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par,
 		 struct cmp_result *res);
 void cmp_result_free(struct cmp_result *res);
 
+json_t *cmp_result_json(const struct cmp_set *s, const struct cmp_result *res);
+int cmp_write_html(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
 int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
 int cmp_write_junit(const struct cmp_set *s, const struct cmp_result *res, FILE *f);
 int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *f);

@@ -228,6 +228,26 @@ static bool too_many(const struct cmp_set *s, int side)
 	return true;
 }
 
+/* remember() - a completed boot of @side, for the diff view; 0 or -ENOMEM */
+static int remember(struct cmp_set *s, int side, const char *path, double boot_ms)
+{
+	struct cmp_boot *b;
+
+	if (s->ngood[side] == s->good_alloc[side]) {
+		b = htr_grow(s->good[side], &s->good_alloc[side], sizeof(*b), 16);
+		if (!b)
+			return -ENOMEM;
+		s->good[side] = b;
+	}
+	b = &s->good[side][s->ngood[side]];
+	b->path = strdup(path);
+	if (!b->path)
+		return -ENOMEM;
+	b->boot_ms = boot_ms;
+	s->ngood[side]++;
+	return 0;
+}
+
 /**
  * cmp_add_model() - every metric of one boot, or its failure, from its model
  * @s:    the set
@@ -269,6 +289,8 @@ int cmp_add_model(struct cmp_set *s, int side, const char *path, const struct bo
 			err = add_spans(s, side, &m->initcalls, "initcall", true);
 		if (!err)
 			err = add_spans(s, side, &m->shutdown, "shutdown", false);
+		if (!err)
+			err = remember(s, side, path, (double)m->boot_ns / 1e6);
 	}
 	s->boots[side]++;
 	return err;
@@ -353,6 +375,9 @@ int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r)
 			err = report_list(s, side, r, "initcalls", "initcall");
 		if (!err)
 			err = report_list(s, side, r, "shutdown", "shutdown");
+		if (!err)
+			err = remember(s, side, path,
+				       (double)json_integer_value(json_object_get(r, "boot_ns")) / 1e6);
 	}
 	s->boots[side]++;
 	return err;
@@ -463,8 +488,14 @@ void cmp_set_free(struct cmp_set *s)
 		free(s->fail[i].message);
 		free(s->fail[i].initcall);
 	}
+	for (i = 0; i < s->ngood[0]; i++)
+		free(s->good[0][i].path);
+	for (i = 0; i < s->ngood[1]; i++)
+		free(s->good[1][i].path);
 	free(s->m);
 	free(s->slot);
 	free(s->fail);
+	free(s->good[0]);
+	free(s->good[1]);
 	memset(s, 0, sizeof(*s));
 }

@@ -259,14 +259,13 @@ static json_t *json_failures(const struct cmp_set *s)
 }
 
 /**
- * cmp_write_json() - the whole decision as one JSON object
+ * cmp_result_json() - the whole decision as one JSON object
  * @s:   the boots' metrics
  * @res: the decision
- * @f:   where to
  *
- * Return: 0; -ENOMEM; -EIO when writing failed.
+ * Return: the object (the caller's reference), or NULL when out of memory.
  */
-int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *f)
+json_t *cmp_result_json(const struct cmp_set *s, const struct cmp_result *res)
 {
 	json_t *o = json_object();
 	int err = !o;
@@ -292,8 +291,26 @@ int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *
 	}
 	if (err) {
 		json_decref(o);
-		return -ENOMEM;
+		return NULL;
 	}
+	return o;
+}
+
+/**
+ * cmp_write_json() - the whole decision as one JSON object
+ * @s:   the boots' metrics
+ * @res: the decision
+ * @f:   where to
+ *
+ * Return: 0; -ENOMEM; -EIO when writing failed.
+ */
+int cmp_write_json(const struct cmp_set *s, const struct cmp_result *res, FILE *f)
+{
+	json_t *o = cmp_result_json(s, res);
+	int err;
+
+	if (!o)
+		return -ENOMEM;
 	err = json_dumpf(o, f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	json_decref(o);
 	return err || ferror(f) ? -EIO : 0;
