@@ -260,7 +260,7 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 # every test that needs no kernel (make check-host: fast iteration), and
 # what they need built
 HOST_TESTS := $(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t \
-	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t \
+	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t tests/boot-gate-fleet.t \
 	      tools/tests/*.t
 HOST_DEPS  := all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace \
 	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) \

@@ -7,7 +7,13 @@
 # comment), junit.xml, compare.json, the HTML report of the slowest
 # candidate boot, and every boot's trace and report.
 #
+# A fleet shards the rounds: each runner boots --shard K/N of them (rounds
+# K, K+N, ...) and uploads its OUTDIR; one job then runs --merge DIR for
+# every runner's directory, which compares all their boots as one runner
+# would (ci/github-actions.yml and ci/gitlab-ci.yml show both jobs).
+#
 # usage: ci/boot-gate.sh --baseline BZIMAGE --candidate BZIMAGE [options]
+#        ci/boot-gate.sh --merge DIR [--merge DIR...] [-o OUTDIR] [-- COMPARE-OPTIONS]
 #   --initrd FILE            initramfs for both (default build/initramfs.cpio.gz)
 #   --boots N                boots per kernel (default 10; at least 5 for p < 0.01)
 #   --append ARGS            kernel parameters for both
@@ -23,6 +29,10 @@
 #                            kernels) so that the boots sample where waits
 #                            fall against the timer tick
 #   -o, --output DIR         artifacts (default boot-gate)
+#   --shard K/N              boot rounds K, K+N, K+2N... only, and leave the
+#                            comparison to --merge
+#   --merge DIR              compare the boots of DIR (a shard's OUTDIR;
+#                            repeat it for each), booting nothing
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
 # 2 error).
@@ -36,7 +46,7 @@ usage() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend= bappend=
-bvml= cvml= out=boot-gate accel=auto clock=real
+bvml= cvml= out=boot-gate accel=auto clock=real shard=1/1 merge=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--baseline) base=$2; shift 2 ;;
@@ -51,23 +61,40 @@ while [ $# -gt 0 ]; do
 	--accel) accel=$2; shift 2 ;;
 	--clock) clock=$2; shift 2 ;;
 	-o|--output) out=$2; shift 2 ;;
+	--shard) shard=$2; shift 2 ;;
+	--merge) merge="$merge $2"; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$base" ] && [ -n "$cand" ] || { echo "boot-gate: --baseline and --candidate are required" >&2; exit 2; }
-for f in "$base" "$cand" "$initrd" "$HT"; do
-	[ -e "$f" ] || { echo "boot-gate: $f is missing" >&2; exit 2; }
-done
+sk=${shard%%/*} sn=${shard#*/}
+case "$shard" in */*) ;; *) sk=0 ;; esac
+case "$sk" in ''|*[!0-9]*) sk=0 ;; esac
+case "$sn" in ''|*[!0-9]*) sn=0 ;; esac
+if [ "$sk" -lt 1 ] || [ "$sk" -gt "$sn" ]; then
+	echo "boot-gate: --shard is K/N with 1 <= K <= N, not '$shard'" >&2; exit 2
+fi
+if [ -n "$merge" ]; then
+	for d in $merge; do [ -d "$d" ] || { echo "boot-gate: --merge $d: no such directory" >&2; exit 2; }; done
+	[ -z "$base$cand" ] && [ "$shard" = 1/1 ] ||
+		{ echo "boot-gate: --merge boots nothing: no --baseline, --candidate or --shard with it" >&2; exit 2; }
+fi
+if [ -z "$merge" ]; then
+	[ -n "$base" ] && [ -n "$cand" ] || { echo "boot-gate: --baseline and --candidate are required" >&2; exit 2; }
+	for f in "$base" "$cand" "$initrd"; do
+		[ -e "$f" ] || { echo "boot-gate: $f is missing" >&2; exit 2; }
+	done
+fi
+[ -e "$HT" ] || { echo "boot-gate: $HT is missing (make all)" >&2; exit 2; }
 case "$boots" in *[!0-9]*|'') echo "boot-gate: --boots needs a number" >&2; exit 2 ;; esac
 case "$clock" in real|icount) ;; *) echo "boot-gate: --clock is real or icount, not '$clock'" >&2; exit 2 ;; esac
 [ -n "$bvml" ] || bvml=$(dirname "$base")/vmlinux
 [ -n "$cvml" ] || cvml=$(dirname "$cand")/vmlinux
 
 mkdir -p "$out"
-i=1
-while [ "$i" -le "$boots" ]; do
+i=$sk
+while [ -z "$merge" ] && [ "$i" -le "$boots" ]; do
 	# odd rounds baseline first, even rounds candidate first
 	if [ $((i % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for w in $order; do
@@ -80,22 +107,34 @@ while [ "$i" -le "$boots" ]; do
 		rm -rf "$d"
 		"$HT" boot -q --accel "$accel" --clock "$clock" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
 	done
-	i=$((i + 1))
+	i=$((i + sn))
 done
+if [ "$shard" != 1/1 ]; then
+	echo "boot-gate: shard $shard booted into $out; compare every shard's directory with --merge"
+	exit 0
+fi
 
+# reports() - the report.json of every SIDE-N boot in DIRS, a failed try kept aside excluded
+reports() {
+	for d in $2; do
+		for f in "$d"/"$1"-*/report.json; do
+			case "$f" in *.failed-*) continue ;; esac
+			[ -f "$f" ] && echo "$f"
+		done
+	done
+}
+dirs=${merge:-$out}
 set +e
 # shellcheck disable=SC2046
-"$HT" compare --markdown "$out/report.md" --junit "$out/junit.xml" --json "$out/compare.json" "$@" \
-	--baseline $(for i in $(seq "$boots"); do [ -f "$out/baseline-$i/report.json" ] && echo "$out/baseline-$i/report.json"; done) \
-	--candidate $(for i in $(seq "$boots"); do [ -f "$out/candidate-$i/report.json" ] && echo "$out/candidate-$i/report.json"; done)
+"$HT" compare --markdown "$out/report.md" --junit "$out/junit.xml" --json "$out/compare.json" \
+	--html "$out/diff.html" "$@" --baseline $(reports baseline "$dirs") --candidate $(reports candidate "$dirs")
 status=$?
 set -e
-slowest=$(for i in $(seq "$boots"); do
-	f=$out/candidate-$i/report.json
-	[ -f "$f" ] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end_ns"], sys.argv[2])' "$f" "$i"
+slowest=$(for f in $(reports candidate "$dirs"); do
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end_ns"], sys.argv[1])' "$f"
 done | sort -n | tail -n 1 | cut -d' ' -f2)
-if [ -n "$slowest" ] && [ -f "$out/candidate-$slowest/report.html" ]; then
-	cp "$out/candidate-$slowest/report.html" "$out/slowest-candidate.html"
+if [ -n "$slowest" ] && [ -f "$(dirname "$slowest")/report.html" ]; then
+	cp "$(dirname "$slowest")/report.html" "$out/slowest-candidate.html"
 fi
-echo "boot-gate: artifacts in $out: report.md, junit.xml, compare.json, slowest-candidate.html"
+echo "boot-gate: artifacts in $out: report.md, junit.xml, compare.json, diff.html, slowest-candidate.html"
 exit $status

@@ -8,7 +8,7 @@ set -e
 PKGS="build-essential clang libclang-rt-14-dev linux-libc-dev valgrind bc python3 perl"
 # build the patched kernel and the initramfs, boot it
 PKGS="$PKGS linux-source-6.1 flex bison libelf-dev libssl-dev cpio gzip xz-utils libc6-dev"
-PKGS="$PKGS qemu-system-x86 python3-ply python3-git strace"
+PKGS="$PKGS qemu-system-x86 python3-ply python3-git python3-yaml strace"
 # the host collector and tools
 PKGS="$PKGS libjansson-dev libelf-dev zlib1g-dev libtracefs-dev libtraceevent-dev pkg-config"
 # the HTML report's test renders it in a real browser
