@@ -5,7 +5,10 @@
 # BABA...) to spread drift over both, compare with `hypertrace compare`,
 # and leave the artifacts in OUTDIR: report.md (for a merge-request
 # comment), junit.xml, compare.json, the HTML report of the slowest
-# candidate boot, and every boot's trace and report.
+# candidate boot, and every boot's trace and report.  The first boot of
+# each kernel that fails (panic, oops, hang) also leaves its vmcore,
+# BOOTDIR/trace.vmcore, for crash and vmcore-dmesg: one per kernel, as each
+# is about the size of guest RAM.
 #
 # usage: ci/boot-gate.sh --baseline BZIMAGE --candidate BZIMAGE [options]
 #   --initrd FILE            initramfs for both (default build/initramfs.cpio.gz)
@@ -16,6 +19,7 @@
 #   --candidate-vmlinux F    to its bzImage)
 #   --accel auto|kvm|tcg     how QEMU runs (default auto: KVM if it works)
 #   -o, --output DIR         artifacts (default boot-gate)
+#   --no-vmcore              no vmcore of a failed boot
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
 # 2 error).
@@ -29,7 +33,7 @@ usage() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend=
-bvml= cvml= out=boot-gate accel=auto
+bvml= cvml= out=boot-gate accel=auto vmcore=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--baseline) base=$2; shift 2 ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--candidate-vmlinux) cvml=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	-o|--output) out=$2; shift 2 ;;
+	--no-vmcore) vmcore=0; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -65,7 +70,13 @@ while [ "$i" -le "$boots" ]; do
 		else k=$cand v=$cvml a="$append $cappend" d=$out/candidate-$i; fi
 		echo "boot-gate: round $i/$boots: $([ "$w" = A ] && echo baseline || echo candidate)"
 		rm -rf "$d"
-		"$HT" boot -q --accel "$accel" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
+		# a vmcore of the first failed boot of this kernel only
+		vc=
+		if [ "$vmcore" = 1 ] && ! ls "${d%-*}"-*/trace.vmcore >/dev/null 2>&1; then
+			vc=--vmcore
+		fi
+		# shellcheck disable=SC2086
+		"$HT" boot -q $vc --accel "$accel" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
 	done
 	i=$((i + 1))
 done
@@ -85,4 +96,7 @@ if [ -n "$slowest" ] && [ -f "$out/candidate-$slowest/report.html" ]; then
 	cp "$out/candidate-$slowest/report.html" "$out/slowest-candidate.html"
 fi
 echo "boot-gate: artifacts in $out: report.md, junit.xml, compare.json, slowest-candidate.html"
+for f in "$out"/baseline-*/trace.vmcore "$out"/candidate-*/trace.vmcore; do
+	[ -f "$f" ] && echo "boot-gate: a failed boot's vmcore: $f (crash VMLINUX $f; vmcore-dmesg $f)"
+done
 exit $status
