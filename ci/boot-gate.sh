@@ -5,7 +5,14 @@
 # BABA...) to spread drift over both, compare with `hypertrace compare`,
 # and leave the artifacts in OUTDIR: report.md (for a merge-request
 # comment), junit.xml, compare.json, the HTML report of the slowest
-# candidate boot, and every boot's trace and report.
+# candidate boot, and every boot's trace and report.  The first boot of
+# each kernel that fails (panic, oops, hang) also leaves its vmcore,
+# BOOTDIR/trace.vmcore, for crash and vmcore-dmesg: one per kernel, as each
+# is about the size of guest RAM.  A baseline boot that fails (under TCG on
+# a loaded host the kernel's timer check can panic: "IO-APIC + timer doesn't
+# work!") is kept as BOOTDIR.failed-K and booted again, up to
+# --baseline-retries times: it has no metrics, and with one boot short on
+# the baseline side no metric can reach p < 0.01 over ~550 metrics.
 #
 # A fleet shards the rounds: each runner boots --shard K/N of them (rounds
 # K, K+N, ...) and uploads its OUTDIR; one job then runs --merge DIR for
@@ -33,6 +40,9 @@
 #                            comparison to --merge
 #   --merge DIR              compare the boots of DIR (a shard's OUTDIR;
 #                            repeat it for each), booting nothing
+#   --no-vmcore              no vmcore of a failed boot
+#   --baseline-retries N     boot a failed baseline boot again, N times at
+#                            most (default 2; a failed candidate boot fails)
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
 # 2 error).
@@ -46,7 +56,7 @@ usage() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend= bappend=
-bvml= cvml= out=boot-gate accel=auto clock=real shard=1/1 merge=
+bvml= cvml= out=boot-gate accel=auto clock=real shard=1/1 merge= vmcore=1 retries=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--baseline) base=$2; shift 2 ;;
@@ -63,6 +73,8 @@ while [ $# -gt 0 ]; do
 	-o|--output) out=$2; shift 2 ;;
 	--shard) shard=$2; shift 2 ;;
 	--merge) merge="$merge $2"; shift 2 ;;
+	--no-vmcore) vmcore=0; shift ;;
+	--baseline-retries) retries=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -89,6 +101,7 @@ fi
 [ -e "$HT" ] || { echo "boot-gate: $HT is missing (make all)" >&2; exit 2; }
 case "$boots" in *[!0-9]*|'') echo "boot-gate: --boots needs a number" >&2; exit 2 ;; esac
 case "$clock" in real|icount) ;; *) echo "boot-gate: --clock is real or icount, not '$clock'" >&2; exit 2 ;; esac
+case "$retries" in *[!0-9]*|'') echo "boot-gate: --baseline-retries needs a number" >&2; exit 2 ;; esac
 [ -n "$bvml" ] || bvml=$(dirname "$base")/vmlinux
 [ -n "$cvml" ] || cvml=$(dirname "$cand")/vmlinux
 
@@ -104,8 +117,23 @@ while [ -z "$merge" ] && [ "$i" -le "$boots" ]; do
 		# against the tick; an unknown parameter, it reaches init's environment
 		[ "$clock" = icount ] && a="$a ht_pad=$(printf "%$((i * 7))s" | tr ' ' x)"
 		echo "boot-gate: round $i/$boots: $([ "$w" = A ] && echo baseline || echo candidate)"
-		rm -rf "$d"
-		"$HT" boot -q --accel "$accel" --clock "$clock" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || true
+		try=0
+		while :; do
+			rm -rf "$d"
+			# a vmcore of the first failed boot of this kernel only
+			vc=
+			if [ "$vmcore" = 1 ] && ! ls "${d%-*}"-*/trace.vmcore >/dev/null 2>&1; then
+				vc=--vmcore
+			fi
+			st=0
+			# shellcheck disable=SC2086
+			"$HT" boot -q $vc --accel "$accel" --clock "$clock" --kernel "$k" --initrd "$initrd" --vmlinux "$v" --append "$a" -o "$d" || st=$?
+			[ "$w" = A ] && [ "$st" != 0 ] && [ "$try" -lt "$retries" ] || break
+			try=$((try + 1))
+			rm -rf "$d.failed-$try"
+			mv "$d" "$d.failed-$try"
+			echo "boot-gate: baseline boot $i failed (exit $st, kept in $d.failed-$try): booting it again"
+		done
 	done
 	i=$((i + sn))
 done
@@ -137,4 +165,9 @@ if [ -n "$slowest" ] && [ -f "$(dirname "$slowest")/report.html" ]; then
 	cp "$(dirname "$slowest")/report.html" "$out/slowest-candidate.html"
 fi
 echo "boot-gate: artifacts in $out: report.md, junit.xml, compare.json, diff.html, slowest-candidate.html"
+for d in $dirs; do
+	for f in "$d"/baseline-*/trace.vmcore "$d"/candidate-*/trace.vmcore; do
+		[ -f "$f" ] && echo "boot-gate: a failed boot's vmcore: $f (crash VMLINUX $f; vmcore-dmesg $f)"
+	done
+done
 exit $status

@@ -380,7 +380,7 @@ out_event:
 
 /**
  * forensics_take() - before QEMU is stopped after a failed boot (a hang,
- * a panic or oops, a timeout before the boot finished): pause the VM,
+ * a panic or oops, a reset or a timeout before the boot finished): pause the VM,
  * record where each vCPU is and, with --vmcore, dump its memory
  * @r: the recording, QEMU still running
  *
@@ -393,7 +393,8 @@ void forensics_take(struct run *r)
 	const struct htr_boot *b = &r->st.b;
 	json_t *reply = NULL;
 
-	if (!r->hang && !b->panicked && !b->oopsed && !(r->timed_out && !b->booted))
+	if (!r->hang && !b->panicked && !b->oopsed && !(r->timed_out && !b->booted) &&
+	    !(r->reset && !b->booted))
 		return;
 	if (!qmp_wait_ready(r->qmp, QMP_SHORT_MS, record_qmp_event, r))
 		return;

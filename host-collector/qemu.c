@@ -155,9 +155,13 @@ static char **build_argv(struct run *r, const char *accel)
 	av[n++] = strdup("-mon");
 	av[n++] = strdup("chardev=ht-qmp,mode=control");
 	if (!qemu_has_arg(o, "-action")) {
-		/* keep the evidence: a panicked guest stays put until we stop it */
+		/*
+		 * keep the evidence: a panicked guest stays put until we stop
+		 * it; with --vmcore a guest that resets under -no-reboot too
+		 * (a panic before pvpanic's driver probed, a triple fault)
+		 */
 		av[n++] = strdup("-action");
-		av[n++] = strdup("panic=pause");
+		av[n++] = strdup(o->vmcore ? "panic=pause,shutdown=pause" : "panic=pause");
 	}
 	av[n++] = strdup("-device");
 	av[n++] = strdup("pvpanic");

@@ -304,6 +304,8 @@ void record_qmp_event(void *ctx, const char *event, const char *json)
 
 	if (!strcmp(event, "RESET") || (!strcmp(event, "SHUTDOWN") && strstr(json, "guest-reset")))
 		r->reset = true;
+	if (!strcmp(event, "SHUTDOWN"))
+		r->shutdown = true;
 	host_event(r, "qmp", o ? o : json_object());
 }
 
@@ -366,6 +368,9 @@ static bool should_stop(struct run *r, uint64_t start, uint64_t t)
 {
 	const struct htr_boot *b = &r->st.b;
 
+	/* --vmcore's -action shutdown=pause: QEMU waits for us to quit it */
+	if (r->o->vmcore && r->shutdown)
+		return true;
 	if (!b->booted && !b->panicked &&
 	    t - r->st.last_progress > (uint64_t)(r->o->hang_s * 1e9)) {
 		hang_event(r);

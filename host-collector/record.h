@@ -131,6 +131,7 @@ struct run_opts {
  * @w:           the trace file
  * @launch_ns:   CLOCK_MONOTONIC at launch
  * @reset:       QMP reported a guest reset
+ * @shutdown:    QMP reported SHUTDOWN (QEMU paused after it under --vmcore)
  * @hang:        the watchdog fired
  * @timed_out:   --timeout ended the recording
  * @vmcore:      the vmcore's path (--vmcore), once one was attempted
@@ -179,6 +180,7 @@ struct run {
 	struct htf_writer w;
 	uint64_t launch_ns;
 	bool reset;
+	bool shutdown;
 	bool hang;
 	bool timed_out;
 	char vmcore[PATH_MAX];

@@ -39,6 +39,7 @@
 #define NOTE_NAME_SZ	12u	/* "VMCOREINFO\0", padded to 4 */
 #define DESC_MAX	VMCOREINFO_TEXT_MAX
 #define PHDRS_MAX	16384u	/* QEMU's own, well below PN_XNUM with ours added */
+#define HEAD_MAX	4096u	/* the ELF and section headers before the program headers */
 #define NOTES_MAX	(16u << 20)	/* PT_NOTE bytes read from a vmcore */
 #define START_KERNEL_MAP	0xffffffff80000000ULL
 #define PAGE_OFFSET_L4	0xffff888000000000ULL	/* without KASLR (RANDOMIZE_MEMORY) */
@@ -138,52 +139,87 @@ static int copy_range(int in, off_t off, int out, uint64_t len)
 	return err;
 }
 
-/*
- * read_layout() - QEMU's ELF header and program headers (caller frees
- * *@ph), the index of its one PT_NOTE and where that ends; 0 or -EINVAL
- * when the layout is not one this can extend: the headers first, then
- * the notes, then every other segment after them
+/**
+ * struct layout - QEMU's ELF core as this file extends it
+ * @eh:       the ELF header
+ * @head:     the file's first @eh.e_phoff bytes: the ELF header, then
+ *            the section headers if any (QEMU 7.2 puts them there)
+ * @sh:       the section headers, inside @head
+ * @ph:       the program headers (@eh.e_phnum), at @eh.e_phoff
+ * @note:     the index of the one PT_NOTE
+ * @note_end: where its notes end; every other segment comes after them
  */
-static int read_layout(int fd, uint64_t fsize, Elf64_Ehdr *eh, Elf64_Phdr **ph,
-		       unsigned int *note, uint64_t *note_end)
+struct layout {
+	Elf64_Ehdr eh;
+	unsigned char head[HEAD_MAX];
+	Elf64_Shdr *sh;
+	Elf64_Phdr *ph;
+	unsigned int note;
+	uint64_t note_end;
+};
+
+/*
+ * read_layout() - QEMU's headers into @l (the caller frees @l->ph); 0, or
+ * -EINVAL when the layout is not one this can extend: the ELF header,
+ * the section headers, the program headers, the notes right after them,
+ * then every other segment (and section) after the notes
+ */
+static int read_layout(int fd, uint64_t fsize, struct layout *l)
 {
-	uint64_t hdr_end;
+	Elf64_Ehdr *eh = &l->eh;
+	uint64_t ph_end;
 	unsigned int i, nnotes = 0;
 
-	*ph = NULL;
+	l->ph = NULL;
 	if (pread(fd, eh, sizeof(*eh), 0) != sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_type != ET_CORE ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff != sizeof(*eh) ||
-	    !eh->e_phnum || eh->e_phnum >= PHDRS_MAX)
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff < sizeof(*eh) ||
+	    eh->e_phoff > HEAD_MAX || !eh->e_phnum || eh->e_phnum >= PHDRS_MAX)
 		return -EINVAL;
-	hdr_end = sizeof(*eh) + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
-	*ph = calloc(eh->e_phnum, sizeof(Elf64_Phdr));
-	if (!*ph)
+	if (pread(fd, l->head, eh->e_phoff, 0) != (ssize_t)eh->e_phoff)
+		return -EINVAL;
+	l->sh = NULL;
+	if (eh->e_shnum) {
+		/* section headers only between the ELF and program headers */
+		if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff < sizeof(*eh) ||
+		    eh->e_shoff > eh->e_phoff ||
+		    (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > eh->e_phoff - eh->e_shoff ||
+		    eh->e_shoff % 8)
+			return -EINVAL;
+		l->sh = (Elf64_Shdr *)(l->head + eh->e_shoff);
+	}
+	ph_end = eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
+	l->ph = calloc(eh->e_phnum, sizeof(Elf64_Phdr));
+	if (!l->ph)
 		return -ENOMEM;
-	if (pread(fd, *ph, eh->e_phnum * sizeof(Elf64_Phdr), sizeof(*eh)) !=
+	if (pread(fd, l->ph, eh->e_phnum * sizeof(Elf64_Phdr), (off_t)eh->e_phoff) !=
 	    (ssize_t)(eh->e_phnum * sizeof(Elf64_Phdr)))
 		goto out_bad;
 	for (i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &(*ph)[i];
+		const Elf64_Phdr *p = &l->ph[i];
 
 		if (p->p_offset > fsize || p->p_filesz > fsize - p->p_offset)
 			goto out_bad;
 		if (p->p_type == PT_NOTE) {
-			*note = i;
+			l->note = i;
 			nnotes++;
 		}
 	}
-	if (nnotes != 1 || (*ph)[*note].p_offset < hdr_end)
+	if (nnotes != 1 || l->ph[l->note].p_offset != ph_end)
 		goto out_bad;
-	*note_end = (*ph)[*note].p_offset + (*ph)[*note].p_filesz;
+	l->note_end = l->ph[l->note].p_offset + l->ph[l->note].p_filesz;
 	for (i = 0; i < eh->e_phnum; i++)
-		if (i != *note && (*ph)[i].p_filesz && (*ph)[i].p_offset < *note_end)
+		if (i != l->note && l->ph[i].p_filesz && l->ph[i].p_offset < l->note_end)
+			goto out_bad;
+	for (i = 0; i < eh->e_shnum; i++)
+		if (l->sh[i].sh_size && l->sh[i].sh_type != SHT_NOBITS &&
+		    l->sh[i].sh_offset < l->note_end)
 			goto out_bad;
 	return 0;
 
 out_bad:
-	free(*ph);
-	*ph = NULL;
+	free(l->ph);
+	l->ph = NULL;
 	return -EINVAL;
 }
 
@@ -380,21 +416,25 @@ int vmcore_rewrite(const char *path, int fd, const unsigned char *note,
 {
 	unsigned char nbuf[sizeof(Elf64_Nhdr) + NOTE_NAME_SZ + DESC_MAX];
 	char tmp[PATH_MAX + 8];
-	uint64_t note_end, hdr_end, shift;
-	unsigned int i, ni = 0, nextra = 0;
-	Elf64_Phdr *ph, *all;
+	uint64_t ph_end, shift;
+	unsigned int i, nph, nextra = 0;
+	Elf64_Phdr *all;
+	struct layout *l;
 	struct kmap k;
-	Elf64_Ehdr eh;
 	struct stat st;
 	size_t nlen = 0;
 	int out, err;
 
 	if (len > DESC_MAX || fstat(fd, &st))
 		return -EINVAL;
-	err = read_layout(fd, (uint64_t)st.st_size, &eh, &ph, &ni, &note_end);
+	l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	err = read_layout(fd, (uint64_t)st.st_size, l);
 	if (err)
-		return err;
-	all = calloc(3u * eh.e_phnum, sizeof(*all));
+		goto out_free_l;
+	nph = l->eh.e_phnum;
+	all = calloc(3u * nph, sizeof(*all));
 	if (!all) {
 		err = -ENOMEM;
 		goto out_free_ph;
@@ -402,14 +442,14 @@ int vmcore_rewrite(const char *path, int fd, const unsigned char *note,
 	if (note)
 		nlen = note_bytes(nbuf, note, len);
 	if (!kmap_read(info, len, &k))
-		nextra = add_virtual(ph, eh.e_phnum, &k, all + eh.e_phnum);
+		nextra = add_virtual(l->ph, nph, &k, all + nph);
 	if (!nlen && !nextra)
 		goto out_free_all;	/* nothing to add */
-	hdr_end = sizeof(eh) + (uint64_t)eh.e_phnum * sizeof(*ph);
-	shift = (uint64_t)nextra * sizeof(*ph);
-	memcpy(all, ph, eh.e_phnum * sizeof(*ph));
-	for (i = 0; i < eh.e_phnum + nextra; i++) {
-		if (i == ni) {
+	ph_end = l->eh.e_phoff + (uint64_t)nph * sizeof(*all);
+	shift = (uint64_t)nextra * sizeof(*all);
+	memcpy(all, l->ph, nph * sizeof(*all));
+	for (i = 0; i < nph + nextra; i++) {
+		if (i == l->note) {
 			all[i].p_offset += shift;
 			all[i].p_filesz += nlen;
 			if (all[i].p_memsz)
@@ -418,23 +458,29 @@ int vmcore_rewrite(const char *path, int fd, const unsigned char *note,
 			all[i].p_offset += shift + nlen;
 		}
 	}
-	eh.e_phnum += nextra;
+	/* the sections (QEMU's .shstrtab) are all after the notes */
+	for (i = 0; i < l->eh.e_shnum; i++)
+		if (l->sh[i].sh_size && l->sh[i].sh_type != SHT_NOBITS)
+			l->sh[i].sh_offset += shift + nlen;
+	l->eh.e_phnum = (Elf64_Half)(nph + nextra);
+	memcpy(l->head, &l->eh, sizeof(l->eh));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		err = -errno;
 		goto out_free_all;
 	}
-	if (write(out, &eh, sizeof(eh)) != sizeof(eh) ||
-	    write(out, all, eh.e_phnum * sizeof(*all)) != (ssize_t)(eh.e_phnum * sizeof(*all))) {
+	if (write(out, l->head, l->eh.e_phoff) != (ssize_t)l->eh.e_phoff ||
+	    write(out, all, (nph + nextra) * sizeof(*all)) !=
+	    (ssize_t)((nph + nextra) * sizeof(*all))) {
 		err = -EIO;
 		goto out_unlink;
 	}
-	err = copy_range(fd, (off_t)hdr_end, out, note_end - hdr_end);
+	err = copy_range(fd, (off_t)ph_end, out, l->note_end - ph_end);
 	if (!err && nlen && write(out, nbuf, nlen) != (ssize_t)nlen)
 		err = -EIO;
 	if (!err)
-		err = copy_range(fd, (off_t)note_end, out, (uint64_t)st.st_size - note_end);
+		err = copy_range(fd, (off_t)l->note_end, out, (uint64_t)st.st_size - l->note_end);
 	if (!err && rename(tmp, path))
 		err = -errno;
 	if (!err)
@@ -446,6 +492,8 @@ out_close:
 out_free_all:
 	free(all);
 out_free_ph:
-	free(ph);
+	free(l->ph);
+out_free_l:
+	free(l);
 	return err;
 }

@@ -15,6 +15,8 @@ PKGS="$PKGS libjansson-dev libelf-dev zlib1g-dev libtracefs-dev libtraceevent-de
 PKGS="$PKGS chromium fonts-dejavu-core"
 # the CTF export's test reads it with babeltrace2
 PKGS="$PKGS babeltrace2"
+# the collector's --vmcore is checked with the crash tools that read it
+PKGS="$PKGS kexec-tools crash"
 
 missing=""
 for p in $PKGS; do

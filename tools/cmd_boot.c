@@ -42,6 +42,8 @@ static void boot_usage(FILE *f)
 		"                          instructions (TCG, one CPU): the same kernel boots\n"
 		"                          in the same time whatever the host does\n"
 		"      --hang-timeout S    no guest progress this long is a hang (default 30)\n"
+		"      --vmcore            if the boot fails, QEMU's ELF dump of the guest\n"
+		"                          into OUTDIR/trace.vmcore (crash, vmcore-dmesg)\n"
 		"  -q, --quiet             no progress\n"
 		"  -h, --help              this text\n\n"
 		"Exit status: the collector's: 0 boot completed; 1 error; 2 usage; 3 guest\n"
@@ -144,6 +146,7 @@ static int write_reports(const char *dir, const char *trace, const char *vmlinux
  * @accel:   auto, kvm or tcg
  * @clock:   real or icount
  * @hang:    the hang timeout in seconds
+ * @vmcore:  dump the guest's memory if the boot fails
  * @quiet:   no progress
  */
 struct boot_opts {
@@ -157,6 +160,7 @@ struct boot_opts {
 	const char *accel;
 	const char *clock;
 	const char *hang;
+	bool vmcore;
 	bool quiet;
 };
 
@@ -164,12 +168,14 @@ struct boot_opts {
  * struct boot_paths - the strings the collector's command line points into
  * @coll:    the collector
  * @trace:   OUTDIR/trace.htf
+ * @vmcore:  OUTDIR/trace.vmcore, where the collector's --vmcore writes
  * @console: QEMU's serial chardev into OUTDIR/console.log
  * @cmdline: the kernel command line
  */
 struct boot_paths {
 	char coll[PATH_MAX];
 	char trace[PATH_MAX + 16];
+	char vmcore[PATH_MAX + 16];
 	char console[PATH_MAX + 32];
 	char cmdline[4096];
 };
@@ -181,6 +187,7 @@ static void collector_argv(const struct boot_opts *o, struct boot_paths *p, char
 	int n = 0, i;
 
 	snprintf(p->trace, sizeof(p->trace), "%s/trace.htf", o->dir);
+	snprintf(p->vmcore, sizeof(p->vmcore), "%s/trace.vmcore", o->dir);
 	snprintf(p->console, sizeof(p->console), "file:%s/console.log", o->dir);
 	snprintf(p->cmdline, sizeof(p->cmdline), "console=ttyS0 panic=-1 %s", o->append);
 	sibling("hypertrace-collector", p->coll, sizeof(p->coll));
@@ -198,6 +205,8 @@ static void collector_argv(const struct boot_opts *o, struct boot_paths *p, char
 		av[n++] = "--vmlinux";
 		av[n++] = (char *)o->vmlinux;
 	}
+	if (o->vmcore)
+		av[n++] = "--vmcore";
 	if (o->quiet)
 		av[n++] = "-q";
 	av[n++] = "--";
@@ -238,8 +247,9 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 		{ "smp", required_argument, NULL, 'S' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "accel", required_argument, NULL, 'A' },
-		{ "clock", required_argument, NULL, 'C' },
+		{ "clock", required_argument, NULL, 'K' },
 		{ "hang-timeout", required_argument, NULL, 'H' },
+		{ "vmcore", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -256,8 +266,9 @@ static int parse_boot(int argc, char **argv, struct boot_opts *o)
 		case 'S': o->smp = optarg; break;
 		case 'm': o->mem = optarg; break;
 		case 'A': o->accel = optarg; break;
-		case 'C': o->clock = optarg; break;
+		case 'K': o->clock = optarg; break;
 		case 'H': o->hang = optarg; break;
+		case 'C': o->vmcore = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			boot_usage(stdout);
@@ -317,6 +328,7 @@ int cmd_boot(int argc, char **argv)
 	}
 	collector_argv(&o, &p, av, argv + optind, argc - optind);
 	unlink(p.trace);
+	unlink(p.vmcore);
 	status = run_tool(av);
 	if (status < 0 || status == HTR_EXIT_ERROR || status == HTR_EXIT_USAGE ||
 	    access(p.trace, R_OK)) {

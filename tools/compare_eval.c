@@ -36,15 +36,32 @@ static int ranked_order(const void *a, const void *b)
 	return (x->k > y->k) - (x->k < y->k);
 }
 
+/* first_fail() - the first failed boot of @side (one exists) */
+static const struct cmp_failure *first_fail(const struct cmp_set *s, int side)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfail_all; i++)
+		if (s->fail[i].side == side)
+			break;
+	return &s->fail[i < s->nfail_all ? i : 0];
+}
+
 /*
  * need_boots() - boots a side needs: with n boots each the smallest p is
  * 1 / C(2n, n), and Holm makes the smallest p beat alpha over the number
  * of metrics seen on both sides.  Too few is an error (with a message)
- * unless a candidate boot failed, which decides the gate anyway.
+ * unless a candidate boot failed, which decides the gate anyway.  A
+ * failed baseline boot has no metrics, so it does not count: without
+ * that, one baseline boot that panicked left every metric one boot short
+ * of @need, none was tested, and the gate passed whatever the candidate
+ * did.
  */
 static int need_boots(const struct cmp_set *s, const struct cmp_params *par,
 		      unsigned int *need)
 {
+	unsigned int bfail = (unsigned int)(s->nfail_all - s->nfail);
+	unsigned int good = s->boots[0] - bfail;
 	double alpha = par->alpha;
 	size_t both = 0, k;
 
@@ -53,17 +70,21 @@ static int need_boots(const struct cmp_set *s, const struct cmp_params *par,
 	*need = stats_min_boots(alpha / (both ? (double)both : 1));
 	if (par->separation)
 		*need = CMP_SEPARATION_BOOTS;
-	if ((s->boots[0] >= *need && s->boots[1] >= *need) || s->nfail)
+	if ((good >= *need && s->boots[1] >= *need) || s->nfail)
 		return 0;
+	if (bfail)
+		err_msg("compare: %u of the %u baseline boots failed (%s first: %s); "
+			"they have no metrics\n", bfail, s->boots[0], first_fail(s, 0)->kind,
+			first_fail(s, 0)->boot);
 	if (par->separation) {
-		err_msg("compare: %u baseline and %u candidate boots on virtual time: at least "
-			"%u a side show whether a metric moves with the timer tick\n",
-			s->boots[0], s->boots[1], *need);
+		err_msg("compare: %u good baseline and %u candidate boots on virtual time: at "
+			"least %u a side show whether a metric moves with the timer tick\n",
+			good, s->boots[1], *need);
 		return -EDOM;
 	}
-	err_msg("compare: %u baseline and %u candidate boots cannot reach p < %g over "
+	err_msg("compare: %u good baseline and %u candidate boots cannot reach p < %g over "
 		"this many metrics (Holm correction): a one-sided permutation test needs at "
-		"least %u boots per side\n", s->boots[0], s->boots[1], alpha, *need);
+		"least %u boots per side\n", good, s->boots[1], alpha, *need);
 	return -EDOM;
 }
 

@@ -168,7 +168,8 @@ for coll in [COLL] + [c for c in [os.path.join(B, 'bin', 'asan-hypertrace-collec
         elif regs == 'late-info':
             data = open(vmcore, 'rb').read() if os.path.exists(vmcore) else b''
             nph = struct.unpack_from('<H', data, 56)[0] if data else 0
-            ph = [struct.unpack_from('<IIQQQQQQ', data, 64 + 56 * i) for i in range(nph)]
+            ph = [struct.unpack_from('<IIQQQQQQ', data, 192 + 56 * i) for i in range(nph)]
+            sh = struct.unpack_from('<IIQQQQIIQQ', data, 128) if data else (0,) * 10
             mem = bytes(range(256)) * 16
             info = b'OSRELEASE=6.1.0-fake\nPAGESIZE=4096\nSYMBOL(prb)=ffffffff82000000\n'
             # (type, vaddr, paddr) of each segment, and the bytes of each PT_LOAD
@@ -177,14 +178,16 @@ for coll in [COLL] + [c for c in [os.path.join(B, 'bin', 'asan-hypertrace-collec
                              (1, 0xffff888000100000, 0x100000)] and
                     info in data[ph[0][2]:ph[0][2] + ph[0][5]] and
                     all(data[x[2]:x[2] + x[5]] == mem for x in ph[1:]) and
-                    ph[1][2] == ph[0][2] + ph[0][5] and len(data) == ph[1][2] + ph[1][5])
+                    ph[1][2] == ph[0][2] + ph[0][5] and
+                    data[sh[4]:sh[4] + sh[5]] == b'\0.shstrtab\0' and
+                    len(data) == ph[1][2] + ph[1][5] + sh[5])
             t.ok(p.returncode == 4 and good and vm and vm[-1].get('vmcoreinfo') is True and
                  'added by the collector' in vm[-1].get('vmcoreinfo_from', '') and
                  oct(os.stat(vmcore).st_mode & 0o777) == '0o600' and
                  not os.path.exists(vmcore + '.tmp'),
                  '%sa dump without VMCOREINFO gets the kernel\'s note from guest RAM (decoys '
                  'passed over) in its PT_NOTE, and each PT_LOAD a kernel-image and a direct-map '
-                 'copy over the same bytes; still 0600' % tag, str((vm, segs)))
+                 'copy over the same bytes, .shstrtab moved with them; still 0600' % tag, str((vm, segs)))
         elif regs == 'hostile':
             t.ok(p.returncode == 4 and len(cpus) == 2 and all('ip' not in c and c.get('error')
                                                              for c in cpus),

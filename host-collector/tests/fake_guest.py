@@ -80,17 +80,21 @@ def note(name, desc):
 
 
 def elf_core(with_info=True):
-    """An ELF64 core laid out as QEMU writes one: header, a PT_NOTE and a
-    PT_LOAD header, the notes (a CORE note, and VMCOREINFO if @with_info),
-    then the memory."""
+    """An ELF64 core laid out as QEMU 7.2 writes one: the ELF header, two
+    section headers (null, .shstrtab), a PT_NOTE and a PT_LOAD header, the
+    notes (a CORE note, and VMCOREINFO if @with_info), the memory, then
+    the .shstrtab section."""
     notes = note(b'CORE', b'\1' * 40) + (note(b'VMCOREINFO', VMCOREINFO) if with_info else b'')
-    eh = b'\x7fELF\x02\x01\x01' + b'\0' * 9 + struct.pack('<HHIQQQIHHHHHH', 4, 62, 1, 0, 64, 0, 0,
-                                                            64, 56, 2, 0, 0, 0)
-    noff = 64 + 2 * 56
+    noff = 64 + 2 * 64 + 2 * 56
+    strtab = b'\0.shstrtab\0'
+    stroff = noff + len(notes) + len(MEMORY)
+    eh = b'\x7fELF\x02\x01\x01' + b'\0' * 9 + struct.pack('<HHIQQQIHHHHHH', 4, 62, 1, 0, 192, 64, 0,
+                                                            64, 56, 2, 64, 2, 1)
+    sh = b'\0' * 64 + struct.pack('<IIQQQQIIQQ', 1, 3, 0, 0, stroff, len(strtab), 0, 0, 0, 0)
     ph = (struct.pack('<IIQQQQQQ', 4, 0, noff, 0, 0, len(notes), len(notes), 0) +
           struct.pack('<IIQQQQQQ', 1, 0, noff + len(notes), 0, 0x100000, len(MEMORY),
                       len(MEMORY), 0))
-    return eh + ph + notes + MEMORY
+    return eh + sh + ph + notes + MEMORY + strtab
 
 
 def ram_note():

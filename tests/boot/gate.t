@@ -79,6 +79,21 @@ p = subprocess.run([HT, 'compare', '--markdown', '-', '--baseline'] + pool[:10] 
 t.ok(p.returncode == 1 and 'candidate boot **panic**' in p.stdout and 'serial8250\\_init' in p.stdout,
      'a candidate that panics fails the gate with the panic as the reason', p.stdout + p.stderr)
 
+# the gate keeps the vmcore of a kernel's first failed boot, and only that one
+out = os.path.join(work, 'vmcore')
+p = subprocess.run([GATE, '--accel', 'tcg', '--baseline', htboot.KERNEL, '--candidate',
+                    htboot.KERNEL, '--initrd', htboot.INITRAMFS, '--boots', '2',
+                    '--candidate-append', 'hypertrace_test=panic:serial8250_init', '-o', out],
+                   capture_output=True, text=True, env=env, timeout=600)
+cores = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out)
+               for f in fs if f.endswith('.vmcore'))
+t.ok(cores == ['candidate-1/trace.vmcore'] and
+     os.stat(os.path.join(out, cores[0])).st_mode & 0o777 == 0o600 and
+     "a failed boot's vmcore: " + os.path.join(out, 'candidate-1/trace.vmcore') in p.stdout,
+     'boot-gate: one vmcore, of the first failed candidate boot, 0600, named at the end',
+     str(cores) + p.stdout[-400:] + p.stderr[-400:])
+subprocess.run(['rm', '-rf', out])
+
 p = subprocess.run([HT, 'compare', '--baseline'] + pool[:3] + ['--candidate'] + pool[5:8],
                    capture_output=True, text=True)
 import re

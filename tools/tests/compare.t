@@ -128,6 +128,17 @@ ok([r['metric'] for r in res['regressions']] == ['initcall serial8250_init'] and
    'report JSON: the slowed, faster, new and vanished initcalls and the panic are found',
    json.dumps(res)[:1500])
 
+# a failed baseline boot has no metrics: with 9 good baseline boots nothing
+# reaches p < 0.01 over ~550 metrics, and that is an error, not a pass (it
+# used to pass, 0 metrics tested, whatever the candidate did)
+write(os.path.join(jdir, 'c9ok.json'), jitter(base, 'c'))
+fargs = (['--baseline'] + ['b%d.json' % i for i in range(9)] + ['c9.json', '--candidate'] +
+         ['c%d.json' % i for i in range(9)] + ['c9ok.json'])
+rc, err = compare(fargs, jdir)
+ok(rc == 2 and '1 of the 10 baseline boots failed (panic first: c9.json)' in err and
+   '9 good baseline and 10 candidate boots cannot reach p < 0.01' in err and not result(),
+   'a failed baseline boot among 10: exit 2, it says which and that 9 are too few', err)
+
 # --- the fixture traces themselves ------------------------------------------
 
 

@@ -148,5 +148,15 @@ ok(rc == 0 and r.get('vcpus') == [] and
    'vcpus that is not a list, a path that is not a string, broken JSON: no crash, nothing made up',
    out[-600:] + err)
 
+# a real one (fixtures/forensics.htf: the CI kernel's panic in print_ICs under
+# hypertrace boot --vmcore; also a fuzzing seed)
+rc, out, err = report(os.path.join(HERE, 'fixtures', 'forensics.htf'), '--json')
+r = json.loads(out) if rc == 0 else {}
+ok([(v['cpu'], v['halted']) for v in r.get('vcpus', [])] == [(0, False), (1, True)] and
+   all(v['ip'].startswith('0xffffffff8') for v in r['vcpus']) and
+   r.get('vmcore', {}).get('vmcoreinfo') is True and r['vmcore'].get('vmcoreinfo_from') == 'qemu',
+   'a recorded panic: vCPU 0 running (in pvpanic_panic_notify), vCPU 1 halted, the vmcore with '
+   'VMCOREINFO from QEMU', out[-800:] + err)
+
 subprocess.run(['rm', '-rf', tmp])
 sys.exit(T.done())
