@@ -20,7 +20,7 @@ import htboot  # noqa: E402
 
 t = htboot.Tap()
 GATE = os.path.join(TOP, 'ci', 'boot-gate.sh')
-HT = htboot.HYPERTRACE
+HT = os.path.abspath(htboot.HYPERTRACE)  # the stand-in runs it from elsewhere
 t.require(HT)
 tmp = tempfile.mkdtemp(prefix='ht-fleet-')
 base = json.load(open(os.path.join(TOP, 'tools', 'tests', 'fixtures', 'boot.report.json')))
