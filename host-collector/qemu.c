@@ -350,14 +350,16 @@ static void say_launch_error(const struct run *r, int err)
 }
 
 /*
- * check_icount() - --clock icount, or QEMU's own -icount: what it needs;
- * 0, or the usage exit status after saying why not
+ * check_icount() - the clock: --clock icount and what it needs (TCG, one
+ * CPU), or an -icount of the user's; 0, or the usage exit status after
+ * saying why not
  */
 static int check_icount(struct run *r)
 {
 	const char *own = qemu_arg_value(r->o, "-icount");
 
 	r->icount = r->o->icount ? ICOUNT_SPEC : own;
+	/* an -icount of the user's own is taken as given */
 	if (!r->o->icount)
 		return 0;
 	if (own) {
@@ -393,13 +395,15 @@ static int check_icount(struct run *r)
  */
 int qemu_start(struct run *r)
 {
-	bool try_kvm = !r->o->icount && (r->o->accel == ACCEL_KVM ||
-		       (r->o->accel == ACCEL_AUTO && kvm_usable()));
+	bool try_kvm;
 	int err;
 
 	err = check_icount(r);
 	if (err)
 		return err;
+	/* instruction counting (ours or the user's own -icount) is TCG's */
+	try_kvm = !r->icount && (r->o->accel == ACCEL_KVM ||
+				 (r->o->accel == ACCEL_AUTO && kvm_usable()));
 	if (qemu_has_arg(r->o, "-accel") || qemu_has_arg(r->o, "-enable-kvm")) {
 		err = launch(r, NULL);
 		goto out_launched;
