@@ -31,10 +31,11 @@
 #   --accel auto|kvm|tcg     how QEMU runs (default auto: KVM if it works)
 #   --clock real|icount      icount: virtual time (QEMU counts instructions;
 #                            TCG, one CPU), which host load does not move;
-#                            3 boots a side are enough, each round's command
-#                            line padded differently (the same for both
-#                            kernels) so that the boots sample where waits
-#                            fall against the timer tick
+#                            3 boots a side are enough, each round started
+#                            at another phase of the timer tick (the same
+#                            for both kernels: an early initcall delayed by
+#                            1571 * round % 4000 us, and a padded command
+#                            line) so that the boots sample where waits fall
 #   -o, --output DIR         artifacts (default boot-gate)
 #   --shard K/N              boot rounds K, K+N, K+2N... only, and leave the
 #                            comparison to --merge
@@ -113,9 +114,14 @@ while [ -z "$merge" ] && [ "$i" -le "$boots" ]; do
 	for w in $order; do
 		if [ "$w" = A ]; then k=$base v=$bvml a="$append $bappend" d=$out/baseline-$i
 		else k=$cand v=$cvml a="$append $cappend" d=$out/candidate-$i; fi
-		# virtual time: the round's padding moves the boot's instructions
-		# against the tick; an unknown parameter, it reaches init's environment
-		[ "$clock" = icount ] && a="$a ht_pad=$(printf "%$((i * 7))s" | tr ' ' x)"
+		# virtual time: each round samples another phase of the timer tick
+		# (4 ms at the CI kernel's HZ=250), the same for both kernels: the
+		# self-test hook delays an early initcall by a different part of
+		# it (a kernel without CONFIG_HYPERTRACE_SELFTEST ignores that),
+		# and a padding moves the instructions (an unknown parameter, it
+		# reaches init's environment)
+		[ "$clock" = icount ] &&
+			a="$a hypertrace_test=delay_us:hypertrace_late_init:$(( (i * 1571) % 4000 )) ht_pad=$(printf "%$((i * 7))s" | tr ' ' x)"
 		echo "boot-gate: round $i/$boots: $([ "$w" = A ] && echo baseline || echo candidate)"
 		try=0
 		while :; do

@@ -3,8 +3,9 @@
 """The deterministic clock: `hypertrace boot --clock icount` boots the CI
 kernel under QEMU's instruction counting, twice, the second time with the
 host's CPUs loaded by busy loops; every initcall and boot level takes the
-same virtual time in both (within 1 us: a few move by tens of ns), and
-the outputs say the times are virtual.
+same virtual time in both (within 10 us: a few move by tens of ns, and a
+tick's handler can land on either side of an initcall's end), and the
+outputs say the times are virtual.
 What icount cannot do is refused with a usage error."""
 import json
 import multiprocessing
@@ -63,13 +64,15 @@ finally:
         h.terminate()
 # identical boots are not quite identical: a few initcalls move by tens of
 # ns (slab_sysfs_init by 54, cmos_init by 98, tun_init by 1, measured over
-# 4 boots), as if an interrupt landed a few instructions off; allow 1 us
+# 4 boots), as if an interrupt landed a few instructions off, and then a
+# timer tick's handler (3.7 us) can fall on either side of an initcall's
+# end; allow 10 us, compare's floor on virtual time
 for key in ('initcalls', 'levels'):
     a, b = durations(quiet, key), durations(loaded, key)
-    diff = sorted((k, a[k], b.get(k)) for k in a if abs(a[k] - b.get(k, 0)) > 1000)
+    diff = sorted((k, a[k], b.get(k)) for k in a if abs(a[k] - b.get(k, 0)) > 10000)
     same = sum(a[k] == b.get(k) for k in a)
     t.ok(rc2 == 0 and len(a) > 10 and not diff,
-         '%d %s: the same virtual duration within 1 us (%d to the nanosecond), quiet host '
+         '%d %s: the same virtual duration within 10 us (%d to the nanosecond), quiet host '
          'and two CPU hogs' % (len(a), key, same), str(diff[:5]) + err2)
 # rest_init (and so the end of the boot) moves by a few microseconds
 # between identical boots (measured 3.7 us): bound it at 50 us

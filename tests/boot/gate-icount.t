@@ -76,10 +76,13 @@ for i in range(1, 4):
     c = json.load(open(os.path.join(work, 'same', 'candidate-%d' % i, 'report.json')))
     cd = {s['name']: s['duration_ns'] for s in c['initcalls']}
     worst = max([worst] + [abs(s['duration_ns'] - cd.get(s['name'], 0)) for s in b['initcalls']])
+# identical inputs give nearly identical boots: a few initcalls move by
+# tens of ns, and then a timer interrupt (3.7 us here) can land on either
+# side of an initcall's end: within compare's floor of 10 us
 t.ok(p.returncode == 0 and res.get('decision') == 'separation' and not res.get('regressions')
-     and worst <= 1000,
+     and worst <= 10000,
      'icount gate, one kernel against itself with two CPU hogs: passes; each round\'s two '
-     'boots (one padding) have every initcall within 1 us (worst %d ns)' % worst,
+     'boots (one input) have every initcall within 10 us (worst %d ns)' % worst,
      p.stdout[-400:] + p.stderr[-400:])
 
 subprocess.run(['rm', '-rf', work])
