@@ -32,7 +32,9 @@ static void compare_usage(FILE *f)
 		"(exact for small sets).  A regression needs all of: p below ALPHA after\n"
 		"Holm's correction for the number of metrics tested (which sets how many\n"
 		"boots a side needs: 10 for a few hundred metrics at 0.01), a slowdown of\n"
-		"the median above MIN-CHANGE %%, and one above MIN-ABS ms.  A candidate\n"
+		"the median above MIN-CHANGE %%, and one above MIN-ABS ms.  A metric whose\n"
+		"values in all boots lie within a floor of each other is not tested:\n"
+		"no split of them could pass it.  A candidate\n"
 		"boot that panicked, hung or crashed always fails the gate.\n\n"
 		"Boots on virtual time (--clock icount) are deterministic and decided by\n"
 		"separation: with 3 or more boots a side, a metric regressed when every\n"
@@ -43,6 +45,13 @@ static void compare_usage(FILE *f)
 		"                        virtual time)\n"
 		"  -f, --min-abs MS      absolute slowdown that counts (default 1; 0.01\n"
 		"                        on virtual time)\n"
+		"      --fdr             Benjamini-Hochberg's false-discovery rate in\n"
+		"                        place of Holm's correction: more findings when\n"
+		"                        several metrics moved; as strict when none did\n"
+		"      --normalize speed divide each boot's times by its emulation speed,\n"
+		"                        measured in the boot (the median of its initcalls'\n"
+		"                        times over their medians in all boots): real time\n"
+		"                        under TCG, where a busy host slows every boot\n"
 		"  -r, --resamples N     random splits when exact enumeration is too big\n"
 		"                        (default 9999; more where fewer than 10 are as\n"
 		"                        extreme, to resolve ALPHA / metrics tested)\n"
@@ -94,6 +103,8 @@ int cmd_compare(int argc, char **argv)
 		{ "min-change", required_argument, NULL, 'c' },
 		{ "min-abs", required_argument, NULL, 'f' },
 		{ "resamples", required_argument, NULL, 'r' },
+		{ "fdr", no_argument, NULL, 'F' },
+		{ "normalize", required_argument, NULL, 'N' },
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "json", required_argument, NULL, 'j' },
@@ -144,6 +155,17 @@ int cmd_compare(int argc, char **argv)
 			par.resamples = (unsigned int)strtoul(optarg, &end, 10);
 			if (*end || par.resamples < 99)
 				goto bad_value;
+			break;
+		case 'F':
+			par.bh = true;
+			break;
+		case 'N':
+			if (strcmp(optarg, "speed") && strcmp(optarg, "none")) {
+				err_msg("compare: --normalize takes speed or none, not '%s'\n",
+					optarg);
+				goto out_usage;
+			}
+			par.speed = !strcmp(optarg, "speed");
 			break;
 		case 'M':
 			mdpath = optarg;

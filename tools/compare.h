@@ -23,6 +23,7 @@
  * @name:      "boot", "phase setup_arch", "initcall acpi_init"... (UTF-8)
  * @level:     boot level (initcalls), else ""
  * @v:         values in ms, per side (0 baseline, 1 candidate), one per boot
+ * @at:        per side, the serial number (struct cmp_set) of the boot of each value
  * @n:         how many boots of each side had it
  * @alloc:     room in each of @v
  * @last_boot: serial number of the boot that gave the latest value
@@ -30,13 +31,16 @@
  * @cmed:      candidate median (likewise)
  * @pct:       change of the median in percent (likewise)
  * @p:         permutation p-value that the candidate is slower, 1 when not computed
- * @tested:    enough boots on both sides to test
+ * @compared:  enough boots on both sides to compare
+ * @tested:    compared, and values far enough
+ *             apart that some split of them could pass both floors
  * @regressed: a regression after the Holm correction
  */
 struct cmp_metric {
 	char *name;
 	char *level;
 	double *v[2];
+	unsigned int *at[2];
 	unsigned int n[2];
 	unsigned int alloc[2];
 	unsigned int last_boot;
@@ -44,6 +48,7 @@ struct cmp_metric {
 	double cmed;
 	double pct;
 	double p;
+	bool compared;
 	bool tested;
 	bool regressed;
 };
@@ -83,7 +88,7 @@ struct cmp_boot {
  * @nslot:    its size, a power of two, more than twice @nm
  * @seed:     hash seed (names come from the guest)
  * @boots:    boots read per side
- * @serial:   boots read in all
+ * @serial:   boots read in all (each boot's serial number: 1, 2...)
  * @fail:     boots that failed, both sides
  * @nfail_all: how many
  * @fail_alloc: room in @fail
@@ -123,6 +128,10 @@ struct cmp_set {
  * @resamples:  random splits when exact enumeration is too big
  * @separation: virtual-time boots (icount): decide by separation, not by
  *              a test (cmp_evaluate() sets it from the boots' clock)
+ * @bh:         Benjamini-Hochberg's false-discovery rate instead of Holm's
+ *              family-wise error rate
+ * @speed:      divide each boot's times by its emulation speed (see
+ *              cmp_normalize())
  */
 struct cmp_params {
 	double alpha;
@@ -130,6 +139,8 @@ struct cmp_params {
 	double min_abs;
 	unsigned int resamples;
 	bool separation;
+	bool bh;
+	bool speed;
 };
 
 /*
@@ -163,7 +174,14 @@ struct cmp_change {
  * struct cmp_result - what the gate decided
  * @par:     the parameters it used
  * @need:    boots per side a metric needs to be tested
- * @ntest:   metrics tested
+ * @ncompared: metrics seen in enough boots on both sides
+ * @ntest:   of them, those tested: the rest are spread too little for any
+ *           split of their values to pass the floors, so they join no
+ *           correction (that depends on the pooled values only, which is
+ *           what a permutation test conditions on: the error rate holds)
+ * @speed_lo: with @par.speed, the smallest factor a boot was divided by
+ * @speed_hi: and the largest
+ * @speed_ref: how many initcalls the factors were taken from
  * @reg:     regressions, smallest p first
  * @nreg:    how many
  * @imp:     improvements, smallest p first
@@ -177,7 +195,11 @@ struct cmp_change {
 struct cmp_result {
 	struct cmp_params par;
 	unsigned int need;
+	unsigned int ncompared;
 	unsigned int ntest;
+	double speed_lo;
+	double speed_hi;
+	unsigned int speed_ref;
 	struct cmp_change *reg;
 	size_t nreg;
 	struct cmp_change *imp;
@@ -195,6 +217,7 @@ int cmp_add_model(struct cmp_set *s, int side, const char *path,
 int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r);
 void cmp_set_free(struct cmp_set *s);
 
+int cmp_normalize(struct cmp_set *s, struct cmp_result *res);
 int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par,
 		 struct cmp_result *res);
 void cmp_result_free(struct cmp_result *res);

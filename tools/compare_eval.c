@@ -4,8 +4,9 @@
  * enough boots on both sides, a one-sided permutation test on the
  * difference of means - only where the medians moved past both floors, as
  * nothing else could count - and Holm's step-down correction over all the
- * metrics tested, once for slowdowns and once for speed-ups.  Boots on
- * virtual time are decided by separation instead (see compare.h).
+ * metrics tested, once for slowdowns and once for speed-ups (or, with
+ * --fdr, Benjamini-Hochberg's step-up).  Boots on virtual time are decided
+ * by separation instead (see compare.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -48,6 +49,29 @@ static const struct cmp_failure *first_fail(const struct cmp_set *s, int side)
 }
 
 /*
+ * can_pass() - whether some split of @m's values, pooled over both sides,
+ * could move its median past both floors: not when they all lie within
+ * MIN-ABS of each other, or within MIN-CHANGE percent.  The pooled values
+ * are the same in every split, so leaving such a metric out of the
+ * correction changes no metric's p-value nor the error rate.
+ */
+static bool can_pass(const struct cmp_metric *m, const struct cmp_params *par)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	unsigned int i;
+	int side;
+
+	for (side = 0; side < 2; side++)
+		for (i = 0; i < m->n[side]; i++) {
+			lo = m->v[side][i] < lo ? m->v[side][i] : lo;
+			hi = m->v[side][i] > hi ? m->v[side][i] : hi;
+		}
+	if (!(hi - lo > par->min_abs))
+		return false;
+	return lo <= 0 || 100 * (hi - lo) / lo > par->min_change;
+}
+
+/*
  * need_boots() - boots a side needs: with n boots each the smallest p is
  * 1 / C(2n, n), and Holm makes the smallest p beat alpha over the number
  * of metrics seen on both sides.  Too few is an error (with a message)
@@ -55,7 +79,8 @@ static const struct cmp_failure *first_fail(const struct cmp_set *s, int side)
  * failed baseline boot has no metrics, so it does not count: without
  * that, one baseline boot that panicked left every metric one boot short
  * of @need, none was tested, and the gate passed whatever the candidate
- * did.
+ * did.  The correction counts only the metrics whose values could pass
+ * the floors at all (can_pass()).
  */
 static int need_boots(const struct cmp_set *s, const struct cmp_params *par,
 		      unsigned int *need)
@@ -66,7 +91,7 @@ static int need_boots(const struct cmp_set *s, const struct cmp_params *par,
 	size_t both = 0, k;
 
 	for (k = 0; k < s->nm; k++)
-		both += s->m[k].n[0] && s->m[k].n[1];
+		both += s->m[k].n[0] && s->m[k].n[1] && can_pass(&s->m[k], par);
 	*need = stats_min_boots(alpha / (both ? (double)both : 1));
 	if (par->separation)
 		*need = CMP_SEPARATION_BOOTS;
@@ -122,10 +147,12 @@ static double separation_p(const struct cmp_metric *m, int slow, const struct cm
  * a side; @slow and @fast get (p, index) of the tests for a slowdown and
  * a speed-up, 1 where the change does not pass the floors.  Resampled
  * p-values resolve down to the first Holm limit, alpha / (metrics
- * tested).  Returns how many metrics were tested, or -ENOMEM.
+ * tested).  *@ncompared gets how many had @need boots a side, of which
+ * only those that can pass the floors are tested.  Returns how many
+ * metrics were tested, or -ENOMEM.
  */
 static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsigned int need,
-			 struct ranked *slow, struct ranked *fast)
+			 struct ranked *slow, struct ranked *fast, unsigned int *ncompared)
 {
 	size_t nt = 0, k;
 	double target;
@@ -133,7 +160,9 @@ static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsign
 	for (k = 0; k < s->nm; k++) {
 		struct cmp_metric *m = &s->m[k];
 
-		m->tested = m->n[0] >= need && m->n[1] >= need;
+		m->compared = m->n[0] >= need && m->n[1] >= need;
+		*ncompared += m->compared;
+		m->tested = m->compared && (par->separation || can_pass(m, par));
 		m->regressed = false;
 		m->p = 1;
 		nt += m->tested;
@@ -144,13 +173,15 @@ static long test_metrics(struct cmp_set *s, const struct cmp_params *par, unsign
 		struct cmp_metric *m = &s->m[k];
 		double pr = 1, pi = 1;
 
-		if (!m->tested)
+		if (!m->compared)
 			continue;
 		m->bmed = stats_median(m->v[0], m->n[0]);
 		m->cmed = stats_median(m->v[1], m->n[1]);
 		if (isnan(m->bmed) || isnan(m->cmed))
 			return -ENOMEM;
 		m->pct = m->bmed > 0 ? 100 * (m->cmed - m->bmed) / m->bmed : 0;
+		if (!m->tested)
+			continue;
 		if (par->separation) {
 			pr = separation_p(m, 1, par);
 			pi = separation_p(m, 0, par);
@@ -213,6 +244,32 @@ static int holm(struct ranked *r, size_t nt, double alpha, struct cmp_change **o
 }
 
 /*
+ * bh() - Benjamini-Hochberg's step-up over @nt p-values: the largest rank
+ * i (from 1) with p <= i * alpha / nt, and every p up to it, go to @out
+ * (allocated; *@nout of them), each with that rank's limit.  It bounds
+ * the expected share of false findings among the findings by alpha; when
+ * nothing changed, the chance of any finding too.  0 or -ENOMEM.
+ */
+static int bh(struct ranked *r, size_t nt, double alpha, struct cmp_change **out,
+	      size_t *nout)
+{
+	size_t i, last = 0;
+
+	qsort(r, nt, sizeof(*r), ranked_order);
+	for (i = 0; i < nt; i++)
+		if (r[i].p <= (double)(i + 1) * alpha / (double)nt)
+			last = i + 1;
+	*nout = last;
+	*out = calloc(last + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < last; i++)
+		(*out)[i] = (struct cmp_change){ r[i].k, r[i].p,
+						 (double)last * alpha / (double)nt };
+	return 0;
+}
+
+/*
  * appeared() - initcalls too rare on one side to test but in enough boots
  * of the other: new (@side 1) or vanished (@side 0) ones.  0 or -ENOMEM.
  */
@@ -239,7 +296,8 @@ static int appeared(const struct cmp_set *s, int side, unsigned int need, size_t
  * cmp_evaluate() - the gate's decision on a set of boots
  * @s:   the boots' metrics; each metric's medians, p-value and flags are set
  * @par: what counts as a regression; a floor below 0 takes its default,
- *       which depends on the boots' clock
+ *       which depends on the boots' clock.  With @par->speed the set's
+ *       values are divided by each boot's speed first (cmp_normalize()).
  * @res: the decision (with the parameters it used); release it with
  *       cmp_result_free()
  *
@@ -265,6 +323,16 @@ int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par, struct cmp_res
 	if (res->par.min_change < 0)
 		res->par.min_change = CMP_MIN_CHANGE;
 	par = &res->par;
+	if (par->speed && par->separation) {
+		err_msg("compare: --normalize speed: these boots are on virtual time, which "
+			"no host slows down; there is no emulation speed to take out\n");
+		return -EDOM;
+	}
+	if (par->speed) {
+		err = cmp_normalize(s, res);
+		if (err)
+			return err;
+	}
 	err = need_boots(s, par, &res->need);
 	if (err)
 		return err;
@@ -273,13 +341,17 @@ int cmp_evaluate(struct cmp_set *s, const struct cmp_params *par, struct cmp_res
 	err = -ENOMEM;
 	if (!slow || !fast)
 		goto out_free;
-	nt = test_metrics(s, par, res->need, slow, fast);
+	nt = test_metrics(s, par, res->need, slow, fast, &res->ncompared);
 	if (nt < 0)
 		goto out_free;
 	res->ntest = (unsigned int)nt;
 	if (par->separation) {
 		if (separations(slow, (size_t)nt, &res->reg, &res->nreg) ||
 		    separations(fast, (size_t)nt, &res->imp, &res->nimp))
+			goto out_free;
+	} else if (par->bh) {
+		if (bh(slow, (size_t)nt, par->alpha, &res->reg, &res->nreg) ||
+		    bh(fast, (size_t)nt, par->alpha, &res->imp, &res->nimp))
 			goto out_free;
 	} else if (holm(slow, (size_t)nt, par->alpha, &res->reg, &res->nreg) ||
 		   holm(fast, (size_t)nt, par->alpha, &res->imp, &res->nimp)) {

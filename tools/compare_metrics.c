@@ -114,6 +114,7 @@ static int add_value(struct cmp_set *s, int side, const char *name, const char *
 		return -E2BIG;
 	if (n == m->alloc[side]) {
 		unsigned int room = n ? 2 * n : 2;
+		unsigned int *at;
 		double *v;
 
 		if (room > CMP_MAX_BOOTS)
@@ -122,8 +123,13 @@ static int add_value(struct cmp_set *s, int side, const char *name, const char *
 		if (!v)
 			return -ENOMEM;
 		m->v[side] = v;
+		at = realloc(m->at[side], room * sizeof(*at));
+		if (!at)
+			return -ENOMEM;
+		m->at[side] = at;
 		m->alloc[side] = room;
 	}
+	m->at[side][m->n[side]] = s->serial;
 	m->v[side][m->n[side]++] = ms;
 	m->last_boot = s->serial;
 	return 0;
@@ -481,6 +487,8 @@ void cmp_set_free(struct cmp_set *s)
 		free(s->m[i].level);
 		free(s->m[i].v[0]);
 		free(s->m[i].v[1]);
+		free(s->m[i].at[0]);
+		free(s->m[i].at[1]);
 	}
 	for (i = 0; i < s->nfail_all; i++) {
 		free(s->fail[i].boot);

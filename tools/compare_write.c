@@ -96,10 +96,16 @@ int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FI
 			s->boots[0], s->boots[1], res->ntest, res->par.min_abs,
 			res->par.min_change);
 	else
-		fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested; a "
-			"regression needs p < %g (Holm-corrected), > %g%% and > %g ms.\n",
-			s->boots[0], s->boots[1], res->ntest, res->par.alpha,
+		fprintf(f, "%u baseline vs %u candidate boots; %u metrics tested (of %u "
+			"compared: the rest moved less than the floors in every boot); a "
+			"regression needs p < %g (%s), > %g%% and > %g ms.\n",
+			s->boots[0], s->boots[1], res->ntest, res->ncompared, res->par.alpha,
+			res->par.bh ? "Benjamini-Hochberg false-discovery rate" : "Holm-corrected",
 			res->par.min_change, res->par.min_abs);
+	if (res->par.speed)
+		fprintf(f, "Each boot's times divided by its emulation speed (the median of "
+			"%u initcalls against all boots'): factors %.3f to %.3f.\n",
+			res->speed_ref, res->speed_lo, res->speed_hi);
 	if (!strncmp(s->clock, "icount ", 7))
 		fprintf(f, "Times are virtual (QEMU -icount %s): the guest's instructions, not "
 			"the host's clock.\n\n", s->clock + 7);
@@ -136,7 +142,7 @@ int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FI
 }
 
 /**
- * cmp_write_junit() - the decision as JUnit XML: a test case per metric tested
+ * cmp_write_junit() - the decision as JUnit XML: a test case per metric compared
  * @s:   the boots' metrics
  * @res: the decision
  * @f:   where to
@@ -151,7 +157,7 @@ int cmp_write_junit(const struct cmp_set *s, const struct cmp_result *res, FILE 
 
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuite name=\"hypertrace boot-time gate\" tests=\"%u\" failures=\"%zu\">\n",
-		res->ntest + 1, res->nreg + (s->nfail ? 1 : 0));
+		res->ncompared + 1, res->nreg + (s->nfail ? 1 : 0));
 	fputs("  <testcase classname=\"boots\" name=\"candidate boots complete\">", f);
 	for (i = 0; i < s->nfail_all; i++) {
 		if (s->fail[i].side != 1)
@@ -166,7 +172,7 @@ int cmp_write_junit(const struct cmp_set *s, const struct cmp_result *res, FILE 
 	for (i = 0; i < s->nm; i++) {
 		const struct cmp_metric *m = &s->m[i];
 
-		if (!m->tested)
+		if (!m->compared)
 			continue;
 		fputs("  <testcase classname=\"boot-time\" name=\"", f);
 		xml(f, m->name);
@@ -277,9 +283,17 @@ json_t *cmp_result_json(const struct cmp_set *s, const struct cmp_result *res)
 		err |= put(o, "clock", json_string(strncmp(s->clock, "icount ", 7) ? "real" : "icount"));
 		if (!strncmp(s->clock, "icount ", 7))
 			err |= put(o, "icount", json_string(s->clock + 7));
+		err |= put(o, "metrics_compared", json_integer(res->ncompared));
 		err |= put(o, "metrics_tested", json_integer(res->ntest));
 		err |= put(o, "decision", json_string(res->par.separation ? "separation" :
+						      res->par.bh ? "permutation-bh" :
 						      "permutation-holm"));
+		if (res->par.speed)
+			err |= put(o, "normalized", json_pack("{s:s,s:f,s:f,s:i}", "by",
+							      "emulation speed", "factor_min",
+							      res->speed_lo, "factor_max",
+							      res->speed_hi, "initcalls",
+							      (json_int_t)res->speed_ref));
 		err |= put(o, "alpha", json_real(res->par.alpha));
 		err |= put(o, "min_change_pct", json_real(res->par.min_change));
 		err |= put(o, "min_abs_ms", json_real(res->par.min_abs));
@@ -329,8 +343,9 @@ void cmp_print_summary(const struct cmp_set *s, const struct cmp_result *res, bo
 	size_t i;
 
 	fprintf(f, "%s: compare: %s: %zu regression%s, %u failed candidate boot%s "
-		"(%u metrics tested)\n", prog, pass ? "pass" : "FAIL", res->nreg,
-		res->nreg == 1 ? "" : "s", s->nfail, s->nfail == 1 ? "" : "s", res->ntest);
+		"(%u of %u metrics tested)\n", prog, pass ? "pass" : "FAIL", res->nreg,
+		res->nreg == 1 ? "" : "s", s->nfail, s->nfail == 1 ? "" : "s", res->ntest,
+		res->ncompared);
 	for (i = 0; i < res->nreg; i++) {
 		const struct cmp_metric *m = &s->m[res->reg[i].metric];
 
