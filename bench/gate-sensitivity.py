@@ -7,10 +7,12 @@ every set alike, then ask `hypertrace compare` - with each method given -
 whether it finds each delay, and how often it flags anything in random
 N-against-N splits of the 2N baseline boots of the one kernel.
 
-usage: bench/gate-sensitivity.py [--boots N] [--delays US,US,...]
+usage: bench/gate-sensitivity.py [--boots N] [--side N] [--delays US,US,...]
            [--initcall FN] [--clock real|icount] [--splits K] [-o DIR]
            [--method NAME=OPTIONS]... [--ht-old PATH] [--reuse]
 
+--side N compares N boots a side (default all: N); the delays against the
+baseline boots of the first N rounds, the splits N against N of all 2N.
 The boots stay in DIR (default build/bench/gate-<clock>); --reuse evaluates
 the boots already there.  Each --method is a name and the compare options it
 adds ('holm=' is today's default); --ht-old runs the default method with
@@ -93,19 +95,21 @@ def compare(ht, opts, base, cand):
 
 def evaluate(args, methods, sets):
     """every method on every delay and on the same-kernel splits"""
-    base = sorted(sets['base'])
-    first = [b for b in base if not b.endswith('b/report.json')]
+    def rnd_of(path):
+        return int(os.path.basename(os.path.dirname(path)).split('-')[1].rstrip('b'))
+    base = sorted(sets['base'], key=lambda p: (p.endswith('b/report.json'), rnd_of(p)))
+    first = [b for b in base if not b.endswith('b/report.json')][:args.side]
     rnd = random.Random(1)
     splits = []
     while len(splits) < args.splits:
         s = rnd.sample(base, len(base))
-        h = len(s) // 2
-        splits.append((s[:h], s[h:2 * h]))
+        splits.append((s[:args.side], s[args.side:2 * args.side]))
     rows = []
     for name, ht, opts in methods:
         row = {'method': name, 'options': ' '.join(opts), 'delays': {}}
         for d in args.delays:
-            rc, res = compare(ht, opts, first, sets[str(d)])
+            cand = sorted(sets[str(d)], key=rnd_of)[:args.side]
+            rc, res = compare(ht, opts, first, cand)
             regs = [r for r in (res or {}).get('regressions', [])]
             hit = [r for r in regs if r['metric'] == 'initcall ' + args.initcall]
             row['delays'][str(d)] = {
@@ -129,9 +133,10 @@ def evaluate(args, methods, sets):
 
 def table(args, rows):
     """the Markdown table of @rows"""
-    out = ['| method | ' + ' | '.join('%g ms in %s' % (d / 1000, args.initcall)
+    out = ['| method (%d+%d boots) | ' % (args.side, args.side) +
+           ' | '.join('%g ms in %s' % (d / 1000, args.initcall)
                                       for d in args.delays) +
-           ' | false positives (%d splits) |' % args.splits,
+           ' | false positives (%d same-kernel splits) |' % args.splits,
            '|---' * (len(args.delays) + 2) + '|']
     for r in rows:
         cells = []
@@ -150,6 +155,7 @@ def main():
     """parse, boot (unless --reuse), evaluate, print"""
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--boots', type=int, default=10)
+    ap.add_argument('--side', type=int)
     ap.add_argument('--delays', default='1000,2000,5000')
     ap.add_argument('--initcall', default='serial8250_init')
     ap.add_argument('--clock', default='real', choices=('real', 'icount'))
@@ -160,6 +166,7 @@ def main():
     ap.add_argument('--reuse', action='store_true')
     args = ap.parse_args()
     args.delays = [int(d) for d in args.delays.split(',') if d]
+    args.side = args.side or args.boots
     args.output = args.output or os.path.join(B, 'bench', 'gate-' + args.clock)
     args.progress = sys.stderr.isatty()
     ht = os.path.join(B, 'bin', 'hypertrace')
@@ -185,13 +192,14 @@ def main():
     rows = evaluate(args, methods, sets)
     doc = {'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
            'machine': '%s, %d CPUs' % (platform.node(), os.cpu_count()),
-           'load': os.getloadavg(), 'boot_seconds': round(took),
+           'load': os.getloadavg(), 'boot_seconds': None if args.reuse else round(took),
            'boots': {k: len(v) for k, v in sets.items()}, 'initcall': args.initcall,
            'clock': args.clock, 'command': ' '.join(sys.argv), 'rows': rows}
     json.dump(doc, open(os.path.join(args.output, 'sensitivity.json'), 'w'), indent=1)
     print(table(args, rows))
-    print('\n%s; %s; boots %s in %d s; `%s`' % (doc['date'], doc['machine'], doc['boots'],
-                                               took, doc['command']))
+    print('\n%s; %s; boots %s%s; `%s`' % (doc['date'], doc['machine'], doc['boots'],
+                                         '' if args.reuse else ' in %d s' % took,
+                                         doc['command']))
 
 
 if __name__ == '__main__':

@@ -44,6 +44,9 @@
 #   --no-vmcore              no vmcore of a failed boot
 #   --baseline-retries N     boot a failed baseline boot again, N times at
 #                            most (default 2; a failed candidate boot fails)
+#   --baseline-from DIR      the baseline boots of an earlier run's OUTDIR
+#                            (the same kernel, --clock and --boots): boot
+#                            the candidate only (ci/boot-bisect.sh does)
 #   any other option after -- goes to hypertrace compare (e.g. --alpha 0.05)
 # Exit status: hypertrace compare's (0 pass, 1 regression or failed boot,
 # 2 error).
@@ -57,7 +60,7 @@ usage() {
 here=$(cd "$(dirname "$0")/.." && pwd)
 HT=${HT:-$here/build/bin/hypertrace}
 base= cand= initrd=$here/build/initramfs.cpio.gz boots=10 append= cappend= bappend=
-bvml= cvml= out=boot-gate accel=auto clock=real shard=1/1 merge= vmcore=1 retries=2
+bvml= cvml= out=boot-gate accel=auto clock=real shard=1/1 merge= vmcore=1 retries=2 bfrom=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--baseline) base=$2; shift 2 ;;
@@ -76,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--merge) merge="$merge $2"; shift 2 ;;
 	--no-vmcore) vmcore=0; shift ;;
 	--baseline-retries) retries=$2; shift 2 ;;
+	--baseline-from) bfrom=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) echo "boot-gate: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -92,6 +96,14 @@ if [ -n "$merge" ]; then
 	for d in $merge; do [ -d "$d" ] || { echo "boot-gate: --merge $d: no such directory" >&2; exit 2; }; done
 	[ -z "$base$cand" ] && [ "$shard" = 1/1 ] ||
 		{ echo "boot-gate: --merge boots nothing: no --baseline, --candidate or --shard with it" >&2; exit 2; }
+fi
+if [ -n "$bfrom" ]; then
+	[ -z "$merge" ] && [ "$shard" = 1/1 ] ||
+		{ echo "boot-gate: --baseline-from goes with neither --merge nor --shard" >&2; exit 2; }
+	ls "$bfrom"/baseline-*/report.json >/dev/null 2>&1 ||
+		{ echo "boot-gate: --baseline-from $bfrom: no baseline-N/report.json there (an earlier run's OUTDIR)" >&2; exit 2; }
+	# the kernel is only for the names; the boots are there
+	[ -n "$base" ] || base=$cand
 fi
 if [ -z "$merge" ]; then
 	[ -n "$base" ] && [ -n "$cand" ] || { echo "boot-gate: --baseline and --candidate are required" >&2; exit 2; }
@@ -112,6 +124,7 @@ while [ -z "$merge" ] && [ "$i" -le "$boots" ]; do
 	# odd rounds baseline first, even rounds candidate first
 	if [ $((i % 2)) = 1 ]; then order="A B"; else order="B A"; fi
 	for w in $order; do
+		[ -n "$bfrom" ] && [ "$w" = A ] && continue
 		if [ "$w" = A ]; then k=$base v=$bvml a="$append $bappend" d=$out/baseline-$i
 		else k=$cand v=$cvml a="$append $cappend" d=$out/candidate-$i; fi
 		# virtual time: each round samples another phase of the timer tick
@@ -161,7 +174,7 @@ dirs=${merge:-$out}
 set +e
 # shellcheck disable=SC2046
 "$HT" compare --markdown "$out/report.md" --junit "$out/junit.xml" --json "$out/compare.json" \
-	--html "$out/diff.html" "$@" --baseline $(reports baseline "$dirs") --candidate $(reports candidate "$dirs")
+	--html "$out/diff.html" "$@" --baseline $(reports baseline "${bfrom:-$dirs}") --candidate $(reports candidate "$dirs")
 status=$?
 set -e
 slowest=$(for f in $(reports candidate "$dirs"); do
