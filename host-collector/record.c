@@ -585,6 +585,11 @@ void record_metadata(struct run *r)
 	json_object_set_new(o, "clock", json_string(r->icount ? "icount" : "real"));
 	if (r->icount)
 		json_object_set_new(o, "icount", json_string(r->icount));
+	/* QEMU's record/replay: this boot was recorded into, or replayed from, a log */
+	if (r->o->rr != RR_NONE) {
+		json_object_set_new(o, "rr", json_string(r->o->rr == RR_RECORD ? "record" : "replay"));
+		json_object_set_new(o, "rrfile", json_string(r->o->rrfile));
+	}
 	json_object_set_new(o, "guest_ram_mb", json_integer((json_int_t)r->mem_mb));
 	if (kernel)
 		json_object_set_new(o, "kernel", json_string(kernel));
