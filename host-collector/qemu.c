@@ -133,7 +133,7 @@ static char **build_argv(struct run *r, const char *accel)
 		if (o->rr == RR_NONE) {
 			av[n++] = strdup(ICOUNT_SPEC);
 		} else {
-			snprintf(buf, sizeof(buf), "%s,rr=%s,rrfile=%s", ICOUNT_SPEC,
+			snprintf(buf, sizeof(buf), "%s,rr=%s,rrfile=%s", RR_ICOUNT_SPEC,
 				 o->rr == RR_RECORD ? "record" : "replay", o->rrfile);
 			av[n++] = strdup(buf);
 		}
@@ -367,7 +367,7 @@ static int check_icount(struct run *r)
 	const char *what = r->o->rr == RR_RECORD ? "--record (--clock icount)" :
 			   r->o->rr == RR_REPLAY ? "--replay (--clock icount)" : "--clock icount";
 
-	r->icount = r->o->icount ? ICOUNT_SPEC : own;
+	r->icount = !r->o->icount ? own : r->o->rr != RR_NONE ? RR_ICOUNT_SPEC : ICOUNT_SPEC;
 	/* an -icount of the user's own is taken as given */
 	if (!r->o->icount)
 		return 0;
@@ -424,8 +424,9 @@ static int rr_prepare(struct run *r)
 		return HTR_EXIT_ERROR;
 	}
 	if (read(fd, head, sizeof(head)) != (ssize_t)sizeof(head)) {
-		coll_err("%s is not a QEMU replay log: %lld bytes, shorter than its "
-			 "%d-byte header\n", r->o->rrfile, (long long)st.st_size, RR_HEADER);
+		coll_err("%s is not a finished QEMU replay log: %lld bytes, shorter than "
+			 "its %d-byte header (a recording QEMU that was killed leaves its "
+			 "log empty)\n", r->o->rrfile, (long long)st.st_size, RR_HEADER);
 		close(fd);
 		return HTR_EXIT_ERROR;
 	}

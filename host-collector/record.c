@@ -371,7 +371,12 @@ static bool should_stop(struct run *r, uint64_t start, uint64_t t)
 	/* --vmcore's -action shutdown=pause: QEMU waits for us to quit it */
 	if (r->o->vmcore && r->shutdown)
 		return true;
-	if (!b->booted && !b->panicked &&
+	/*
+	 * a replay has no watchdog: QEMU's log decides where it goes (it
+	 * cannot hang where the recording did not), at a pace of its own
+	 * (parts of a boot replay many times slower than they ran)
+	 */
+	if (!b->booted && !b->panicked && r->o->rr != RR_REPLAY &&
 	    t - r->st.last_progress > (uint64_t)(r->o->hang_s * 1e9)) {
 		hang_event(r);
 		return true;
