@@ -22,9 +22,6 @@
 #include "options.h"
 #include "util.h"
 
-/* a stopped debugger is not a hung guest: the hang timeout under --gdb (a year) */
-#define GDB_HANG_TIMEOUT	"31536000"
-
 /* replay_usage() - help text */
 static void replay_usage(FILE *f)
 {
@@ -103,21 +100,26 @@ static int parse_replay(int argc, char **argv, struct replay_opts *r)
 	return -1;
 }
 
-/* make_out() - OUTDIR, 0700, not the recording's own directory; 0 or -1 */
-static int make_out(const char *dir, const char *out)
+/*
+ * make_out() - OUTDIR, 0700, not the recording's own directory, its
+ * absolute path into @abs (the gdb script works from anywhere); 0 or -1
+ */
+static int make_out(const char *dir, const char *out, char *abs)
 {
-	char *a, *b;
+	char *a;
 	int same;
 
 	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
 		err_msg("replay: cannot create %s: %s\n", out, strerror(errno));
 		return -1;
 	}
+	if (!realpath(out, abs)) {
+		err_msg("replay: %s: %s\n", out, strerror(errno));
+		return -1;
+	}
 	a = realpath(dir, NULL);
-	b = realpath(out, NULL);
-	same = a && b && !strcmp(a, b);
+	same = a && !strcmp(a, abs);
 	free(a);
-	free(b);
 	if (same) {
 		err_msg("replay: the output directory %s is the recording's own: its trace "
 			"would be replaced; give another -o\n", out);
@@ -143,7 +145,6 @@ static int setup_gdb(struct replay_desc *d, const struct boot_model *rec, char *
 	if (replay_gdb_script(script, sock, rec, d->o.vmlinux))
 		return -1;
 	d->o.gdb = sock;
-	d->o.hang = GDB_HANG_TIMEOUT;
 	fprintf(stderr, "%s: QEMU replays the boot and waits for gdb before the guest's first "
 		"instruction; in another terminal:\n    gdb -x %s %s\n", prog, script,
 		d->o.vmlinux);
@@ -199,7 +200,7 @@ out_free:
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_opts r = { 0 };
-	char out[PATH_MAX + 16];
+	char out[PATH_MAX + 16], abs[PATH_MAX];
 	struct replay_desc d;
 	int ret;
 
@@ -210,12 +211,12 @@ int cmd_replay(int argc, char **argv)
 	if (replay_load(&d, r.dir))
 		goto out_free;
 	snprintf(out, sizeof(out), "%s/replay", r.dir);
-	d.o.dir = r.out ? r.out : out;
 	d.o.quiet = r.quiet;
 	if (r.vmlinux)
 		d.o.vmlinux = r.vmlinux;
-	if (make_out(r.dir, d.o.dir))
+	if (make_out(r.dir, r.out ? r.out : out, abs))
 		goto out_free;
+	d.o.dir = abs;
 	ret = replay_run(&d, &r);
 out_free:
 	replay_desc_free(&d);
