@@ -34,6 +34,8 @@ enum opt_id {
 	OPT_DEBUGFS,
 	OPT_VMCORE,
 	OPT_CLOCK,
+	OPT_RECORD,
+	OPT_REPLAY,
 };
 
 /**
@@ -68,6 +70,12 @@ static const struct opt_def opt_defs[] = {
 	{ "clock", "real|icount", OPT_CLOCK, CMD_RUN,
 	  "icount: virtual time, QEMU counting instructions\n"
 	  "(TCG, one CPU; -icount " ICOUNT_SPEC ")" },
+	{ "record", "FILE", OPT_RECORD, CMD_RUN,
+	  "QEMU's record/replay log of the boot into FILE\n"
+	  "(0600; must not exist; implies --clock icount)" },
+	{ "replay", "FILE", OPT_REPLAY, CMD_RUN,
+	  "replay the boot --record FILE recorded, with the\n"
+	  "same QEMU command line (implies --clock icount)" },
 	{ "kvm-probe", "SECONDS", OPT_KVM_PROBE, CMD_RUN,
 	  "time KVM gets to start the kernel proper (10)" },
 	{ "hang-timeout", "SECONDS", OPT_HANG, BOTH,
@@ -216,6 +224,14 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 		if (strcmp(arg, "real") && strcmp(arg, "icount"))
 			return -1;
 		o->icount = !strcmp(arg, "icount");
+		o->clock_given = true;
+		return 0;
+	case OPT_RECORD:
+	case OPT_REPLAY:
+		if (o->rr != RR_NONE)
+			return -1;
+		o->rr = id == OPT_RECORD ? RR_RECORD : RR_REPLAY;
+		o->rrfile = arg;
 		return 0;
 	case OPT_KVM_PROBE:
 		return parse_seconds(arg, &o->kvm_probe_s);
@@ -265,6 +281,31 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 	return -1;
 }
 
+/*
+ * check_rr() - --record and --replay need the icount clock, and a log
+ * path QEMU's option syntax can carry; 0 or the usage exit status
+ */
+static int check_rr(struct run_opts *o)
+{
+	const char *what = o->rr == RR_RECORD ? "--record" : "--replay";
+
+	if (o->rr == RR_NONE)
+		return 0;
+	if (o->clock_given && !o->icount) {
+		coll_err("run: %s needs --clock icount: QEMU records and replays only under "
+			 "instruction counting\n", what);
+		return HTR_EXIT_USAGE;
+	}
+	/* -icount ...,rrfile=PATH: a comma would end the path */
+	if (!*o->rrfile || strchr(o->rrfile, ',')) {
+		coll_err("run: %s '%s': QEMU's -icount rrfile= cannot take an empty path "
+			 "or one with a comma\n", what, o->rrfile);
+		return HTR_EXIT_USAGE;
+	}
+	o->icount = true;
+	return 0;
+}
+
 /* check_args() - what is left after the options, per command; 0 or exit status */
 static int check_args(enum coll_cmd cmd, int argc, char **argv, struct run_opts *o)
 {
@@ -275,7 +316,7 @@ static int check_args(enum coll_cmd cmd, int argc, char **argv, struct run_opts 
 		}
 		o->qemu_argc = argc - optind;
 		o->qemu_argv = argv + optind;
-		return 0;
+		return check_rr(o);
 	}
 	if (!o->qmp || !o->ram || optind != argc) {
 		coll_err("attach: --qmp and --ram are required, and nothing else\n");
@@ -323,7 +364,10 @@ int opts_parse(enum coll_cmd cmd, int argc, char **argv, struct run_opts *o)
 			return HTR_EXIT_USAGE;
 		}
 		if (parse_one(o, c, optarg)) {
-			coll_err("%s: invalid value '%s'\n", name, optarg);
+			if ((c == OPT_RECORD || c == OPT_REPLAY) && o->rrfile != optarg)
+				coll_err("%s: give one --record or --replay\n", name);
+			else
+				coll_err("%s: invalid value '%s'\n", name, optarg);
 			return HTR_EXIT_USAGE;
 		}
 	}

@@ -20,6 +20,7 @@
 #include "record.h"
 
 #define EXTRA_ARGS	28	/* words build_argv() adds, at most */
+#define RR_HEADER	12	/* a QEMU replay log's header: version, snapshot offset */
 
 /**
  * qemu_has_arg() - whether QEMU's command line already has an option
@@ -129,7 +130,13 @@ static char **build_argv(struct run *r, const char *accel)
 	}
 	if (o->icount) {
 		av[n++] = strdup("-icount");
-		av[n++] = strdup(ICOUNT_SPEC);
+		if (o->rr == RR_NONE) {
+			av[n++] = strdup(ICOUNT_SPEC);
+		} else {
+			snprintf(buf, sizeof(buf), "%s,rr=%s,rrfile=%s", RR_ICOUNT_SPEC,
+				 o->rr == RR_RECORD ? "record" : "replay", o->rrfile);
+			av[n++] = strdup(buf);
+		}
 		if (!qemu_has_arg(o, "-rtc")) {
 			/* the CMOS clock on virtual time too, not the host's date */
 			av[n++] = strdup("-rtc");
@@ -357,28 +364,78 @@ static void say_launch_error(const struct run *r, int err)
 static int check_icount(struct run *r)
 {
 	const char *own = qemu_arg_value(r->o, "-icount");
+	const char *what = r->o->rr == RR_RECORD ? "--record (--clock icount)" :
+			   r->o->rr == RR_REPLAY ? "--replay (--clock icount)" : "--clock icount";
 
-	r->icount = r->o->icount ? ICOUNT_SPEC : own;
+	r->icount = !r->o->icount ? own : r->o->rr != RR_NONE ? RR_ICOUNT_SPEC : ICOUNT_SPEC;
 	/* an -icount of the user's own is taken as given */
 	if (!r->o->icount)
 		return 0;
 	if (own) {
-		coll_err("--clock icount sets QEMU's -icount itself (%s); the QEMU command line "
-			 "has -icount %s too: give one of them\n", ICOUNT_SPEC, own);
+		coll_err("%s sets QEMU's -icount itself (%s); the QEMU command line "
+			 "has -icount %s too: give one of them\n", what, ICOUNT_SPEC, own);
 		return HTR_EXIT_USAGE;
 	}
 	if (r->o->accel == ACCEL_KVM || qemu_has_arg(r->o, "-enable-kvm") ||
 	    (qemu_arg_value(r->o, "-accel") && strncmp(qemu_arg_value(r->o, "-accel"), "tcg", 3))) {
-		coll_err("--clock icount needs TCG: instruction counting is QEMU's emulator's; "
-			 "use --accel tcg (or auto)\n");
+		coll_err("%s needs TCG: instruction counting is QEMU's emulator's; "
+			 "use --accel tcg (or auto)\n", what);
 		return HTR_EXIT_USAGE;
 	}
 	if (qemu_smp(r->o) > 1) {
-		coll_err("--clock icount boots one CPU only: with -smp %lu, QEMU's instruction "
+		coll_err("%s boots one CPU only: with -smp %lu, QEMU's instruction "
 			 "counting (it runs the vCPUs in turn) never completes the kernel's SMP "
 			 "bring-up (every shift and sleep setting tried: the boot CPU waits in "
-			 "native_cpu_up(), the next in cpu_init()); use -smp 1\n", qemu_smp(r->o));
+			 "native_cpu_up(), the next in cpu_init()); use -smp 1\n", what, qemu_smp(r->o));
 		return HTR_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * rr_prepare() - --record: create the log 0600 (QEMU truncates it and
+ * keeps the mode); --replay: the log is a regular file that a recording
+ * QEMU finished.  0, or an exit status after saying why not
+ */
+static int rr_prepare(struct run *r)
+{
+	unsigned char head[RR_HEADER];
+	struct stat st;
+	int fd;
+
+	if (r->o->rr == RR_RECORD) {
+		fd = open(r->o->rrfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			coll_err("cannot create the replay log %s: %s\n", r->o->rrfile,
+				 strerror(errno));
+			return errno == EEXIST ? HTR_EXIT_USAGE : HTR_EXIT_ERROR;
+		}
+		close(fd);
+		return 0;
+	}
+	if (r->o->rr != RR_REPLAY)
+		return 0;
+	fd = open(r->o->rrfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		coll_err("cannot read the replay log %s: %s\n", r->o->rrfile,
+			 fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return HTR_EXIT_ERROR;
+	}
+	if (read(fd, head, sizeof(head)) != (ssize_t)sizeof(head)) {
+		coll_err("%s is not a finished QEMU replay log: %lld bytes, shorter than "
+			 "its %d-byte header (a recording QEMU that was killed leaves its "
+			 "log empty)\n", r->o->rrfile, (long long)st.st_size, RR_HEADER);
+		close(fd);
+		return HTR_EXIT_ERROR;
+	}
+	close(fd);
+	/* QEMU writes its log's version last, when the recording ends cleanly */
+	if (!head[0] && !head[1] && !head[2] && !head[3]) {
+		coll_err("%s is an unfinished QEMU replay log: the recording QEMU never "
+			 "ended it (it was killed); it cannot be replayed\n", r->o->rrfile);
+		return HTR_EXIT_ERROR;
 	}
 	return 0;
 }
@@ -399,6 +456,8 @@ int qemu_start(struct run *r)
 	int err;
 
 	err = check_icount(r);
+	if (!err)
+		err = rr_prepare(r);
 	if (err)
 		return err;
 	/* instruction counting (ours or the user's own -icount) is TCG's */

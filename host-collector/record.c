@@ -371,7 +371,12 @@ static bool should_stop(struct run *r, uint64_t start, uint64_t t)
 	/* --vmcore's -action shutdown=pause: QEMU waits for us to quit it */
 	if (r->o->vmcore && r->shutdown)
 		return true;
-	if (!b->booted && !b->panicked &&
+	/*
+	 * a replay has no watchdog: QEMU's log decides where it goes (it
+	 * cannot hang where the recording did not), at a pace of its own
+	 * (parts of a boot replay many times slower than they ran)
+	 */
+	if (!b->booted && !b->panicked && r->o->rr != RR_REPLAY &&
 	    t - r->st.last_progress > (uint64_t)(r->o->hang_s * 1e9)) {
 		hang_event(r);
 		return true;
@@ -585,6 +590,11 @@ void record_metadata(struct run *r)
 	json_object_set_new(o, "clock", json_string(r->icount ? "icount" : "real"));
 	if (r->icount)
 		json_object_set_new(o, "icount", json_string(r->icount));
+	/* QEMU's record/replay: this boot was recorded into, or replayed from, a log */
+	if (r->o->rr != RR_NONE) {
+		json_object_set_new(o, "rr", json_string(r->o->rr == RR_RECORD ? "record" : "replay"));
+		json_object_set_new(o, "rrfile", json_string(r->o->rrfile));
+	}
 	json_object_set_new(o, "guest_ram_mb", json_integer((json_int_t)r->mem_mb));
 	if (kernel)
 		json_object_set_new(o, "kernel", json_string(kernel));

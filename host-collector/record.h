@@ -41,6 +41,9 @@ enum coll_cmd {
 
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
+/* QEMU's record/replay: off, recording the boot's log, replaying one */
+enum rr_mode { RR_NONE, RR_RECORD, RR_REPLAY };
+
 #define OPTS_HELP	(-1)	/* opts_parse(): --help was printed */
 
 /*
@@ -50,11 +53,23 @@ enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
  */
 #define ICOUNT_SPEC	"shift=1,sleep=off"
 
+/*
+ * --record and --replay: the same instruction rate, but an idle guest
+ * sleeps (virtual time goes on at the host's pace until its next timer):
+ * QEMU 7.2 never starts recording a boot under sleep=off (no output from
+ * the firmware in 15 s), and the log carries every such wait, so the
+ * replay still has the recording's times
+ */
+#define RR_ICOUNT_SPEC	"shift=1"
+
 /**
  * struct run_opts - what the command line asked for
  * @output:          trace file
  * @accel:           how to choose the accelerator (run)
  * @icount:          --clock icount: QEMU counts instructions (run)
+ * @clock_given:     --clock was on the command line
+ * @rr:              --record or --replay (run)
+ * @rrfile:          their log file
  * @kvm_probe_s:     seconds KVM has to start the kernel proper (run)
  * @hang_s:          seconds without guest progress that make a hang
  * @timeout_s:       overall limit, 0 for none
@@ -79,6 +94,9 @@ struct run_opts {
 	const char *output;
 	enum accel accel;
 	bool icount;
+	bool clock_given;
+	enum rr_mode rr;
+	const char *rrfile;
 	double kvm_probe_s;
 	double hang_s;
 	double timeout_s;

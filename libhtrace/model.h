@@ -244,6 +244,8 @@ struct model_clock {
  * @kernel:      kernel image from the metadata
  * @icount:      QEMU's -icount setting when the times are virtual (instructions
  *               counted, not the host's clock), "" for real time
+ * @rr:          QEMU's record/replay: "record" (the boot's execution was
+ *               recorded for a replay), "replay" (this is a replay), "" neither
  * @launch_ns:   QEMU's start-up (see the top of this file), 0 if unknown
  * @launch_known: @launch_ns was measured (the trace has clock samples and
  *               a launch time)
@@ -287,6 +289,7 @@ struct boot_model {
 	char accel[32];
 	char kernel[256];
 	char icount[64];
+	char rr[8];
 	uint64_t launch_ns;
 	bool launch_known;
 	struct model_clock clock;

@@ -425,7 +425,7 @@ kaslr:
  */
 static void read_clock(struct boot_model *m, struct loader *ld)
 {
-	const char *icount = json_string_value(json_object_get(ld->meta, "icount"));
+	const char *icount = json_string_value(json_object_get(ld->meta, "icount")), *rr;
 	json_t *av = json_object_get(ld->meta, "qemu_argv");
 	size_t i;
 
@@ -435,6 +435,10 @@ static void read_clock(struct boot_model *m, struct loader *ld)
 			icount = json_string_value(json_array_get(av, i + 1));
 	if (icount)
 		snprintf(m->icount, sizeof(m->icount), "%s", icount[0] ? icount : "?");
+	/* the collector's --record or --replay: its words only, never the trace's */
+	rr = json_string_value(json_object_get(ld->meta, "rr"));
+	snprintf(m->rr, sizeof(m->rr), "%s", rr && (!strcmp(rr, "record") || !strcmp(rr, "replay")) ?
+		 rr : "");
 }
 
 /* read_meta() - accelerator, kernel, clock and the collector's end, from the JSON */

@@ -125,7 +125,8 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 	fprintf(f, "\n%u CPU%s, %s, ", m->ncpus, m->ncpus == 1 ? "" : "s", m->accel);
 	if (m->icount[0])
 		fprintf(f, "virtual time (QEMU -icount %s: the guest's instructions, not the "
-			"host's clock)", m->icount);
+			"host's clock)%s", m->icount, !strcmp(m->rr, "record") ?
+			", recorded for replay" : !strcmp(m->rr, "replay") ? ", replayed" : "");
 	else
 		fputs("real time", f);
 	fprintf(f, ", %" PRIu64 " records lost\n\n", m->lost);

@@ -24,5 +24,6 @@ int cmd_html(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif /* _HT_TOOLS_CMDS_H */

@@ -14,6 +14,7 @@
 
 static const struct ht_cmd commands[] = {
 	{ "boot", cmd_boot, "boot a Hypertrace kernel under QEMU, record it, write the report" },
+	{ "replay", cmd_replay, "boot again, exactly, a boot that boot --record recorded" },
 	{ "dump", cmd_dump, "print the events of a trace or a guest memory image" },
 	{ "log", cmd_log, "the kernel's log, from a trace or a guest RAM file" },
 	{ "report", cmd_report, "where a recorded boot's time went (text or JSON)" },

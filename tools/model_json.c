@@ -208,6 +208,8 @@ static void clock_write(FILE *f, const struct boot_model *m)
 		print_json_string(f, m->icount, strlen(m->icount));
 		fputc(',', f);
 	}
+	if (m->rr[0])
+		fprintf(f, "\"rr\":\"%s\",", m->rr);
 	fprintf(f, "\"domain\":\"guest-tsc\",\"tsc_khz\":%" PRIu64
 		",\"tsc_from_host\":%s,\"origin\":\"%s\",\"method\":\"%s\","
 		"\"samples\":%" PRIu64 ",\"residual_ns\":%" PRIu64
