@@ -11,14 +11,10 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HT = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')),
-                  'bin', 'hypertrace')
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
-sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
-import htboot  # noqa: E402
-import htf  # noqa: E402
+from htboot import HYPERTRACE as HT, Tap, htf  # noqa: E402
 
-T = htboot.Tap()
+T = Tap()
 ok = T.ok
 EV = htf.EV
 tmp = tempfile.mkdtemp()

@@ -13,15 +13,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BIN = os.path.join(os.environ.get('HT_BUILD', os.path.join(HERE, '..', '..', 'build')), 'bin')
-HT = os.path.join(BIN, 'hypertrace')
-COLL = os.path.join(BIN, 'hypertrace-collector')
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests', 'boot'))
-sys.path.insert(0, os.path.join(HERE, '..', '..', 'tests'))
-import htboot  # noqa: E402
-import htf  # noqa: E402
+from htboot import HYPERTRACE as HT, Tap, htf  # noqa: E402
+COLL = os.path.join(os.path.dirname(HT), 'hypertrace-collector')
 
-T = htboot.Tap()
+T = Tap()
 ok = T.ok
 EV = htf.EV
 tmp = tempfile.mkdtemp()
