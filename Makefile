@@ -11,6 +11,7 @@
 #                      freestanding lib/, lib/ vs patch 1, tools/tests/*.t)
 #   make check-series  each kernel patch builds on its own; checkpatch (slow)
 #   make bench         benchmarks, with the commands that produced each figure
+#   make bench-gate    the boot-time gate's sensitivity, real and virtual time
 #   make fuzz          a long libFuzzer run (FUZZ_SECONDS=600)
 #   make deps          install the Debian packages the project needs (root)
 #   make kernel        patch and build a kernel (KSRC=your tree, default Debian's 6.1)
@@ -86,7 +87,7 @@ STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
-.PHONY: all check check-host check-asan check-series fuzz bench deps clean kernel initramfs demo
+.PHONY: all check check-host check-asan check-series fuzz bench bench-gate deps clean kernel initramfs demo
 .SUFFIXES:
 
 all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm
@@ -310,6 +311,14 @@ fuzz: $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEE
 
 bench: $(B)/bench/bench_emit $(B)/bench/bench_collector all
 	$(Q)bench/run-bench.sh $(B)
+
+# the boot-time gate's sensitivity on both clocks (about 10 minutes; boots)
+bench-gate: all $(BOOT_DEPS)
+	$(Q)HT_BUILD=$(B) bench/gate-sensitivity.py --boots 10 --delays 1000,2000,5000,10000,20000 \
+		--method holm= --method fdr=--fdr --method speed='--normalize speed' \
+		--method speed-fdr='--normalize speed --fdr'
+	$(Q)HT_BUILD=$(B) bench/gate-sensitivity.py --clock icount --boots 6 --side 3 \
+		--delays 20,50,100 --splits 40
 
 deps:
 	scripts/install-deps.sh

@@ -7,12 +7,18 @@ every set alike, then ask `hypertrace compare` - with each method given -
 whether it finds each delay, and how often it flags anything in random
 N-against-N splits of the 2N baseline boots of the one kernel.
 
-usage: bench/gate-sensitivity.py [--boots N] [--side N] [--delays US,US,...]
+usage: bench/gate-sensitivity.py [--boots N] [--side N] [--variants K] [--delays US,US,...]
            [--initcall FN] [--clock real|icount] [--splits K] [-o DIR]
            [--method NAME=OPTIONS]... [--ht-old PATH] [--reuse]
 
 --side N compares N boots a side (default all: N); the delays against the
 baseline boots of the first N rounds, the splits N against N of all 2N.
+On virtual time (--clock icount) the rounds sample the tick's phase as
+ci/boot-gate.sh does, the same for both sides, so two boots of one kernel
+and one input are identical: the same-kernel comparisons are instead every
+pair of --variants inputs (default 8: the command line 0, 3, 6... bytes
+longer), which move the kernel's waits against the tick as a candidate
+with a few more instructions would.
 The boots stay in DIR (default build/bench/gate-<clock>); --reuse evaluates
 the boots already there.  Each --method is a name and the compare options it
 adds ('holm=' is today's default); --ht-old runs the default method with
@@ -55,28 +61,43 @@ def phase_pad(i, clock):
             % ((i * 1571) % 4000, 'x' * (i * 7)))
 
 
-def collect(args, ht, kernel, initrd):
-    """boot every round; {'base': [...], 'DELAY': [...]} report paths"""
-    sets = {'base': []}
+def plan(args):
+    """every boot to make: (set, round, file name, kernel parameters), interleaved"""
     width = len(str(max(args.delays)))
-    for d in args.delays:
-        sets[str(d)] = []
+    boots = []
     for i in range(1, args.boots + 1):
-        order = ['base'] + [str(d) for d in args.delays] + ['base']
+        order = ['base'] + [str(d) for d in args.delays]
+        if args.clock == 'icount':
+            # the same kernel, its input a little longer: as a candidate that
+            # runs a few more instructions moves its waits against the tick
+            order += ['pad-%d' % v for v in range(1, args.variants)]
+        else:
+            order += ['base']
         if i % 2 == 0:
             order.reverse()
         for j, w in enumerate(order):
+            second = w == 'base' and j != order.index('base')
             # the second baseline boot of a round samples its own tick phase
-            pad = phase_pad(i if w != 'base' or j == 0 else i + args.boots, args.clock)
+            pad = phase_pad(i + args.boots if second else i, args.clock)
             # every boot's command line as long as the others': delay 0 on the baseline
-            a = ('%s hypertrace_test=delay_us:%s:%0*d'
-                 % (pad, args.initcall, width, 0 if w == 'base' else int(w))).strip()
-            out = os.path.join(args.output, '%s-%d%s' % (w, i, 'b' if w == 'base' and j else ''))
-            if args.progress:
-                sys.stderr.write('\rgate-sensitivity: round %d/%d: %-6s' % (i, args.boots, w))
-            r = boot(ht, args, kernel, initrd, a, out)
-            if r:
-                sets[w].append(r)
+            delay = int(w) if w.isdigit() else 0
+            a = ('%s hypertrace_test=delay_us:%s:%0*d' % (pad, args.initcall, width, delay)).strip()
+            if w.startswith('pad-'):
+                a += ' ht_pad2=' + 'y' * (3 * int(w[4:]))
+            boots.append((w, i, '%s-%d%s' % (w, i, 'b' if second else ''), a))
+    return boots
+
+
+def collect(args, ht, kernel, initrd):
+    """boot every round; {'base': [...], 'DELAY': [...], 'pad-V': [...]} report paths"""
+    sets = {}
+    for w, i, name, a in plan(args):
+        sets.setdefault(w, [])
+        if args.progress:
+            sys.stderr.write('\rgate-sensitivity: round %d/%d: %-6s' % (i, args.boots, w))
+        r = boot(ht, args, kernel, initrd, a, os.path.join(args.output, name))
+        if r:
+            sets[w].append(r)
     if args.progress:
         sys.stderr.write('\n')
     return sets
@@ -96,12 +117,18 @@ def compare(ht, opts, base, cand):
 def evaluate(args, methods, sets):
     """every method on every delay and on the same-kernel splits"""
     def rnd_of(path):
-        return int(os.path.basename(os.path.dirname(path)).split('-')[1].rstrip('b'))
+        return int(os.path.basename(os.path.dirname(path)).rsplit('-', 1)[1].rstrip('b'))
     base = sorted(sets['base'], key=lambda p: (p.endswith('b/report.json'), rnd_of(p)))
     first = [b for b in base if not b.endswith('b/report.json')][:args.side]
     rnd = random.Random(1)
     splits = []
-    while len(splits) < args.splits:
+    variants = sorted(k for k in sets if k.startswith('pad-'))
+    if variants:
+        # virtual time: every pair of inputs, the rounds (tick phases) paired
+        for x, y in itertools.combinations(['base'] + variants, 2):
+            splits.append((sorted(sets[x], key=rnd_of)[:args.side],
+                           sorted(sets[y], key=rnd_of)[:args.side]))
+    while len(splits) < args.splits and not variants:
         s = rnd.sample(base, len(base))
         splits.append((s[:args.side], s[args.side:2 * args.side]))
     rows = []
@@ -160,6 +187,7 @@ def main():
     ap.add_argument('--initcall', default='serial8250_init')
     ap.add_argument('--clock', default='real', choices=('real', 'icount'))
     ap.add_argument('--splits', type=int, default=40)
+    ap.add_argument('--variants', type=int, default=8)
     ap.add_argument('-o', '--output')
     ap.add_argument('--method', action='append', default=[])
     ap.add_argument('--ht-old')
@@ -190,6 +218,7 @@ def main():
         name, _, opts = m.partition('=')
         methods.append((name, ht, opts.split()))
     rows = evaluate(args, methods, sets)
+    args.splits = rows[0]['splits'] if rows else args.splits
     doc = {'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
            'machine': '%s, %d CPUs' % (platform.node(), os.cpu_count()),
            'load': os.getloadavg(), 'boot_seconds': None if args.reuse else round(took),
