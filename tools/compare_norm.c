@@ -22,6 +22,7 @@
 
 #define SPEED_REF_MIN_MS	0.1	/* initcalls shorter than this are mostly noise */
 #define SPEED_REF_MIN		10	/* fewer initcalls than this say too little */
+#define SPEED_REF_MAX		4096	/* the first this many are plenty for a median */
 
 /* reference() - whether @m is in every completed boot, an initcall of some length */
 static bool reference(const struct cmp_set *s, const struct cmp_metric *m, double *med)
@@ -41,12 +42,13 @@ static bool reference(const struct cmp_set *s, const struct cmp_metric *m, doubl
 /*
  * factors() - each boot's factor, by serial number, in @f (s->serial + 1
  * of them, 0 for a boot without values), scaled so that their median is
- * 1; how many reference initcalls, or -ENOMEM
+ * 1; how many reference initcalls (the first SPEED_REF_MAX), or -ENOMEM
  */
 static long factors(const struct cmp_set *s, double *f)
 {
 	size_t nb = (size_t)s->serial + 1, nref = 0, k;
-	double *r = calloc(nb * (s->nm + 1), sizeof(*r)), *good, med;
+	size_t room = s->nm < SPEED_REF_MAX ? s->nm + 1 : SPEED_REF_MAX;
+	double *r = calloc(nb * room, sizeof(*r)), *good, med;
 	unsigned int *cnt = calloc(nb, sizeof(*cnt)), ngood = 0, b, i;
 	long ret = -ENOMEM;
 	int side;
@@ -54,8 +56,8 @@ static long factors(const struct cmp_set *s, double *f)
 	good = calloc(nb, sizeof(*good));
 	if (!r || !cnt || !good)
 		goto out_free;
-	/* r[b * (nm + 1) + j]: boot b's time over the median, j-th reference initcall */
-	for (k = 0; k < s->nm; k++) {
+	/* r[b * room + j]: boot b's time over the median, j-th reference initcall */
+	for (k = 0; k < s->nm && nref < room; k++) {
 		const struct cmp_metric *m = &s->m[k];
 
 		if (!reference(s, m, &med))
@@ -64,12 +66,12 @@ static long factors(const struct cmp_set *s, double *f)
 			for (i = 0; i < m->n[side]; i++) {
 				b = m->at[side][i];
 				if (b < nb && cnt[b] <= nref)
-					r[b * (s->nm + 1) + cnt[b]++] = m->v[side][i] / med;
+					r[b * room + cnt[b]++] = m->v[side][i] / med;
 			}
 		nref++;
 	}
 	for (b = 0; b < nb; b++) {
-		f[b] = cnt[b] ? stats_median(&r[b * (s->nm + 1)], cnt[b]) : 0;
+		f[b] = cnt[b] ? stats_median(&r[b * room], cnt[b]) : 0;
 		if (cnt[b] && isnan(f[b]))
 			goto out_free;
 		if (cnt[b])
