@@ -289,6 +289,8 @@ struct model_sched_vcpu {
  *               TSC to the host's (real time, clock samples, a launch
  *               time); without it they are loaded but not placed
  * @unavailable: why the collector had no scheduler channel, "" if none
+ * @launch_mono_ns: QEMU's launch on the host's CLOCK_MONOTONIC: host time
+ *               H is at H - @launch_mono_ns on the model's clock
  * @events:      events read
  * @bad:         events rejected: an unknown kind or state, a vCPU out of
  *               range, a time before QEMU's launch or more than an hour
@@ -308,6 +310,7 @@ struct model_sched {
 	bool present;
 	bool aligned;
 	char unavailable[160];
+	uint64_t launch_mono_ns;
 	uint64_t events;
 	uint64_t bad;
 	uint64_t missed;

@@ -347,7 +347,8 @@ int model_sched_build(struct boot_model *m, const struct htf_sched_event *ev, si
 
 	k->present = n > 0;
 	k->events = n;
-	k->aligned = m->launch_known && launch_mono_ns;
+	k->aligned = n && m->launch_known && launch_mono_ns;
+	k->launch_mono_ns = launch_mono_ns;
 	if (!n || !k->aligned)
 		return 0;
 	s = malloc(n * sizeof(*s));
