@@ -216,6 +216,8 @@ struct model_loss {
 
 /* What a vCPU's host thread was doing (struct model_sched_iv). */
 enum model_vcpu_run {
+	MODEL_RUN_UNKNOWN = 0,	 /* between a switch away and the next one
+				  * with no switch in seen between them */
 	MODEL_RUN_RUNNING = 1,	 /* on a host CPU */
 	MODEL_RUN_PREEMPTED = 2, /* runnable, not running: switched out in
 				  * state R, or woken and not yet running */
@@ -267,6 +269,8 @@ struct model_migration {
  * @preempted_ns: (the same)
  * @sleeping_ns:  (the same)
  * @migrations:   its migrations up to then
+ * @missing_in:   switches away from it that had no switch in before them
+ *                (the interval before each is MODEL_RUN_UNKNOWN)
  */
 struct model_sched_vcpu {
 	uint32_t tid;
@@ -280,6 +284,7 @@ struct model_sched_vcpu {
 	uint64_t preempted_ns;
 	uint64_t sleeping_ns;
 	unsigned int migrations;
+	uint64_t missing_in;
 };
 
 /**
@@ -305,6 +310,7 @@ struct model_sched_vcpu {
  *               host says the vCPU's thread was not running (it cannot
  *               have stamped them then): the alignment's error
  * @max_misplaced_ns: the farthest such event from a running interval
+ * @missing_in:  all vCPUs' switches away with no switch in before them
  */
 struct model_sched {
 	bool present;
@@ -321,6 +327,7 @@ struct model_sched {
 	uint64_t guest_events;
 	uint64_t guest_not_running;
 	uint64_t max_misplaced_ns;
+	uint64_t missing_in;
 };
 
 #define MODEL_CLOCK_CPUS	64	/* CPUs whose clock fit is reported */

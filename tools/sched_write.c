@@ -106,6 +106,9 @@ void sched_write_text(const struct boot_model *m, FILE *f)
 		fprintf(f, "  clock check: %" PRIu64 " of %" PRIu64 " guest events placed while "
 			"their vCPU's thread was not running (at most %.3f ms away)\n",
 			k->guest_not_running, k->guest_events, ms(k->max_misplaced_ns));
+	if (k->missing_in)
+		fprintf(f, "  %" PRIu64 " switches away from a vCPU thread had no switch in before "
+			"them: its state there is unknown, not counted\n", k->missing_in);
 	if (k->bad || k->missed)
 		fprintf(f, "  %" PRIu64 " events rejected, %" PRIu64 " lost by the host's buffer\n",
 			k->bad, k->missed);
@@ -136,9 +139,10 @@ void sched_write_json(const struct boot_model *m, FILE *f, bool page)
 	fprintf(f, ",\"launch_mono_ns\":%" PRIu64, k->launch_mono_ns);
 	fprintf(f, ",\"events\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"missed\":%" PRIu64
 		",\"stolen_ns\":%" PRIu64 ",\"migrations\":%u,\"guest_events\":%" PRIu64
-		",\"guest_not_running\":%" PRIu64 ",\"max_misplaced_ns\":%" PRIu64 ",\"vcpus\":[",
+		",\"guest_not_running\":%" PRIu64 ",\"max_misplaced_ns\":%" PRIu64
+		",\"switch_ins_missing\":%" PRIu64 ",\"vcpus\":[",
 		k->events, k->bad, k->missed, k->stolen_ns, k->migrations, k->guest_events,
-		k->guest_not_running, k->max_misplaced_ns);
+		k->guest_not_running, k->max_misplaced_ns, k->missing_in);
 	for (i = 0; i < k->nvcpus; i++) {
 		const struct model_sched_vcpu *v = &k->vcpu[i];
 

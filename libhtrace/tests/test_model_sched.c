@@ -8,7 +8,8 @@
  * running is counted).  Hostile events -- unknown kinds and states, vCPUs
  * out of range, times before the launch or absurdly late, a chunk cut
  * mid-event -- are counted and change nothing; without a clock tie the
- * events are counted and not placed.
+ * events are counted and not placed; a switch away with no switch in
+ * before it leaves the time since the last event unknown.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,31 @@ static void test_unaligned(void)
 	model_free(&m);
 }
 
+/* test_missing_in() - a switch away with no switch in before it: unknown, not stolen */
+static void test_missing_in(void)
+{
+	struct htf_sched_event ev[] = {
+		sev(1, 8000, HTF_SCHED_SWITCH_IN, 0, 0, 0),
+		sev(1, 10000, HTF_SCHED_SWITCH_OUT, HTF_SCHED_PREEMPTED, 0, 0),
+		sev(1, 11200, HTF_SCHED_SWITCH_OUT, HTF_SCHED_BLOCKED, 0, 1),
+		sev(1, 11500, HTF_SCHED_WAKEUP, 0, 0, 0),
+		sev(1, 12000, HTF_SCHED_SWITCH_IN, 0, 0, 0),
+	};
+	const struct model_sched_vcpu *v;
+	struct boot_model m;
+
+	ok(!load(&m, ev, 5, NULL, 0, false), "a lost switch in: loads");
+	v = &m.sched.vcpu[1];
+	ok(m.sched.missing_in == 1 && v->niv == 5 && v->iv[1].run == MODEL_RUN_UNKNOWN &&
+	   v->iv[1].start_ns == 10000 && v->iv[1].end_ns == 11200 &&
+	   v->iv[2].run == MODEL_RUN_SLEEPING,
+	   "10000-11200 is unknown (it ran at some point before switching away again)");
+	ok(m.initcalls.nr == 1 && m.initcalls.s[0].stolen_ns == 500,
+	   "only the 500 ns woken and waiting are stolen");
+	ok(m.sched.guest_not_running == 0, "the guest event at 11000, in the unknown stretch, is not counted misplaced");
+	model_free(&m);
+}
+
 /* main() - run the tests */
 int main(void)
 {
@@ -237,6 +263,7 @@ int main(void)
 	test_story();
 	test_hostile();
 	test_unaligned();
+	test_missing_in();
 	unlink(path);
 	return done_testing();
 }
