@@ -78,11 +78,12 @@ objs	= $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
 	       libhtrace/tests/test_tracefile libhtrace/tests/test_model \
-	       libhtrace/tests/test_printk
+	       libhtrace/tests/test_printk libhtrace/tests/test_model_sched
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm \
-	       $(B)/tests/test_clock_kvm $(B)/tests/asan-test_clock_kvm
+	       $(B)/tests/test_clock_kvm $(B)/tests/asan-test_clock_kvm \
+	       $(B)/tests/test_chan_sched $(B)/tests/asan-test_chan_sched
 STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
@@ -90,7 +91,7 @@ BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 .PHONY: all check check-host check-asan check-series fuzz bench bench-gate deps clean kernel initramfs demo
 .SUFFIXES:
 
-all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm
+all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm $(B)/tests/test_chan_sched
 
 # cc TREE, FLAGS - the recipe that compiles $< into $@ in TREE
 define cc
@@ -155,6 +156,11 @@ $(call ld,$(1),$(HOST_CFLAGS),$(COLLECTOR_LIBS))
 $(B)/tests/$(PFX_$(1))test_chan_kvm: $(call objs,$(1),host-collector/tests/test_chan_kvm.c \
 		host-collector/chan_kvm.c) $(B)/tests/fake_vcpu
 $(call ld,$(1),$(HOST_CFLAGS),$(TRACEFS_LIBS))
+
+# tests: the scheduler channel against the real tracefs and scheduler
+$(B)/tests/$(PFX_$(1))test_chan_sched: $(call objs,$(1),host-collector/tests/test_chan_sched.c \
+		host-collector/chan_sched.c)
+$(call ld,$(1),$(HOST_CFLAGS),$(TRACEFS_LIBS) -lpthread)
 
 # tests: the KVM TSC-offset clock against a fake debugfs tree
 $(B)/tests/$(PFX_$(1))test_clock_kvm: $(call objs,$(1),host-collector/tests/test_clock_kvm.c \

@@ -33,6 +33,7 @@ enum opt_id {
 	OPT_PID,
 	OPT_DEBUGFS,
 	OPT_VMCORE,
+	OPT_NO_SCHED,
 	OPT_CLOCK,
 	OPT_RECORD,
 	OPT_REPLAY,
@@ -97,6 +98,8 @@ static const struct opt_def opt_defs[] = {
 	{ "vmcore", NULL, OPT_VMCORE, BOTH,
 	  "at a panic or hang, QEMU's ELF dump of guest RAM\n"
 	  "into TRACE.vmcore (0600; for crash, vmcore-dmesg)" },
+	{ "no-sched", NULL, OPT_NO_SCHED, BOTH,
+	  "no host scheduler events of the vCPU threads" },
 	{ "quiet", NULL, OPT_QUIET, BOTH, "no progress line" },
 	{ "help", NULL, OPT_HELP, BOTH, "this text" },
 };
@@ -255,6 +258,9 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 		return 0;
 	case OPT_VMCORE:
 		o->vmcore = true;
+		return 0;
+	case OPT_NO_SCHED:
+		o->no_sched = true;
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;

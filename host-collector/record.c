@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -22,6 +23,29 @@
 #define SCAN_EVERY_NS		2000000000ULL	/* look for the control area this often */
 #define PROGRESS_EVERY_NS	100000000ULL	/* progress line refresh */
 #define IDLE_MAX_MS		50	/* slowest polling, when nothing comes */
+
+/* a SIGINT, SIGTERM or SIGHUP asked the recording to end (the next one kills) */
+static volatile sig_atomic_t stop_signal;
+
+/* on_stop_signal() - note the signal; the record loop ends the recording */
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* catch_stop_signals() - end a recording cleanly on the first stop signal */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESETHAND;	/* a second one kills, as before */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 /**
  * record_new() - a recording with no channel open yet
@@ -50,6 +74,8 @@ struct run *record_new(struct run_opts *o, bool attach)
 	r->tty = isatty(STDERR_FILENO);
 	if (o->vmlinux && htr_syms_load_elf(&r->syms, o->vmlinux) && !o->quiet)
 		coll_err("cannot read symbols from %s; addresses stay numbers\n", o->vmlinux);
+	sched_start(r);
+	catch_stop_signals();
 	return r;
 }
 
@@ -57,6 +83,7 @@ struct run *record_new(struct run_opts *o, bool attach)
 static void close_channels(struct run *r)
 {
 	clock_close(r);
+	sched_close(r);
 	kvm_chan_close(r->kvm);
 	r->kvm = NULL;
 	r->kvm_tried = false;
@@ -343,6 +370,7 @@ static long poll_channels(struct run *r, unsigned int wait_ms, bool probing)
 		locate_area(r);
 		got += drain_rings(r);
 		clock_poll_kvm(r);
+		sched_poll(r, false);
 	}
 	return got;
 }
@@ -387,6 +415,14 @@ static bool should_stop(struct run *r, uint64_t start, uint64_t t)
 		return true;
 	if (r->o->stop_after_boot && b->booted)
 		return true;
+	if (stop_signal) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "signal", json_string(strsignal(stop_signal)));
+		host_event(r, "stopped_by_signal", o);
+		r->timed_out = true;
+		return true;
+	}
 	if (r->o->timeout_s && t - start > (uint64_t)(r->o->timeout_s * 1e9)) {
 		host_event(r, "timeout", NULL);
 		r->timed_out = true;
@@ -524,6 +560,7 @@ static void final_drain(struct run *r)
 		kvm_chan_close(r->kvm);
 		r->kvm = NULL;
 	}
+	sched_finish(r, o);
 	json_object_set_new(o, "probe_dropped", json_integer((json_int_t)r->held_dropped));
 	json_object_set_new(o, "doorbell_bytes", json_integer((json_int_t)port_bytes(r->port)));
 	json_object_set_new(o, "doorbell_flooded", json_boolean(port_flooded(r->port)));

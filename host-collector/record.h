@@ -6,6 +6,7 @@
  *   qemu.c     QEMU's command line, its launch, reap and stop; the KVM probe
  *   record.c   the poll loop, the drains, the final drain, the END chunk
  *   clock.c    clock samples (HTF_CLOCK): doorbell, hypercalls, KVM offsets
+ *   host_sched.c the host scheduler's view of the vCPU threads (HTF_SCHED)
  *   verdict.c  the progress line, the verdict and its reason
  *   kernel_log.c  the kernel's log from guest RAM, at the end (HTF_LOG)
  *   forensics.c a failed boot's vCPU registers and its vmcore, before the stop
@@ -32,6 +33,7 @@
 #define HELD_MAX	1024	/* records the KVM probe holds back */
 #define HC_BATCH	1024	/* hypercall records per chunk, at most */
 #define CLK_BATCH	2048	/* clock samples per chunk, at most */
+#define SCHED_BATCH	2048	/* host scheduler events per chunk, at most */
 
 /* Which command an option belongs to (a bit mask). */
 enum coll_cmd {
@@ -78,6 +80,7 @@ enum rr_mode { RR_NONE, RR_RECORD, RR_REPLAY };
  * @dir_parent:      where the private directory goes (run)
  * @keep_ram:        leave the guest RAM file behind (run)
  * @vmcore:          dump the guest's memory (ELF) when its boot fails
+ * @no_sched:        no host scheduler events (--no-sched)
  * @quiet:           no progress
  * @hc_system:       trace system of KVM hypercalls (run)
  * @hc_event:        trace event of KVM hypercalls (run)
@@ -105,6 +108,7 @@ struct run_opts {
 	const char *dir_parent;
 	bool keep_ram;
 	bool vmcore;
+	bool no_sched;
 	bool quiet;
 	const char *hc_system;
 	const char *hc_event;
@@ -168,6 +172,13 @@ struct run_opts {
  * @ck_done:     no more KVM offset samples (not found, or broken)
  * @ck_tries:    opens tried
  * @ck_next_ns:  when the next KVM offset round is due
+ * @sched:       the host scheduler channel, NULL when not open
+ * @sched_tried: opening it was attempted
+ * @sched_reaped: stale tracefs instances removed at start-up
+ * @sched_reap_err: why removing them failed, "" if it did not
+ * @sched_last_ns: when the channel was last drained
+ * @sched_ev:    its events not yet written
+ * @nsched:      how many
  */
 struct run {
 	struct run_opts *o;
@@ -217,6 +228,13 @@ struct run {
 	bool ck_done;
 	unsigned int ck_tries;
 	uint64_t ck_next_ns;
+	struct sched_chan *sched;
+	bool sched_tried;
+	unsigned int sched_reaped;
+	char sched_reap_err[256];
+	uint64_t sched_last_ns;
+	struct htf_sched_event sched_ev[SCHED_BATCH];
+	unsigned int nsched;
 };
 
 /* options.c */
@@ -259,6 +277,12 @@ void clock_add(struct run *r, const struct ht_record *rec, uint64_t host_ns,
 void clock_flush(struct run *r);
 void clock_poll_kvm(struct run *r);
 void clock_close(struct run *r);
+
+/* host_sched.c */
+void sched_start(struct run *r);
+void sched_poll(struct run *r, bool force);
+void sched_finish(struct run *r, json_t *loss);
+void sched_close(struct run *r);
 
 /* verdict.c */
 void record_progress(struct run *r, bool final);

@@ -466,5 +466,6 @@ void model_free(struct boot_model *m)
 	htr_log_free(&m->klog);
 	pool_free(m);
 	model_problems_free(m);
+	model_sched_free(m);
 	memset(m, 0, sizeof(*m));
 }

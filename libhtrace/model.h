@@ -43,6 +43,10 @@
  * @dur_ns:   how long it took; 0 with @open
  * @ret:      what it returned (initcalls, notifiers)
  * @open:     it never ended
+ * @stolen_ns: while it was open, the time its vCPU's host thread was
+ *            runnable but not running (preempted, or woken and waiting):
+ *            from the host scheduler's events, 0 without them
+ * @migrations: the host CPU changes of its vCPU's thread while it was open
  */
 struct span {
 	const char *name;
@@ -54,6 +58,8 @@ struct span {
 	uint64_t dur_ns;
 	int64_t ret;
 	bool open;
+	uint64_t stolen_ns;
+	unsigned int migrations;
 };
 
 /**
@@ -206,6 +212,124 @@ struct model_loss {
 	const char *torn_reason;
 };
 
+#define MODEL_SCHED_VCPUS	64	/* vCPUs whose host threads are followed */
+
+/* What a vCPU's host thread was doing (struct model_sched_iv). */
+enum model_vcpu_run {
+	MODEL_RUN_UNKNOWN = 0,	 /* between a switch away and the next one
+				  * with no switch in seen between them */
+	MODEL_RUN_RUNNING = 1,	 /* on a host CPU */
+	MODEL_RUN_PREEMPTED = 2, /* runnable, not running: switched out in
+				  * state R, or woken and not yet running */
+	MODEL_RUN_SLEEPING = 3,	 /* blocked: the guest idles in hlt, or QEMU
+				  * waits (a lock, I/O) */
+};
+
+/**
+ * struct model_sched_iv - one interval of a vCPU thread in one state
+ * @start_ns: its start, on the model's clock
+ * @end_ns:   its end
+ * @run:      enum model_vcpu_run
+ * @host_cpu: the host CPU it ran on, was queued on or last ran on
+ */
+struct model_sched_iv {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	unsigned int run;
+	unsigned int host_cpu;
+};
+
+/**
+ * struct model_migration - a vCPU thread moved between host CPUs
+ * @at_ns: when, on the model's clock
+ * @vcpu:  which vCPU
+ * @from:  the host CPU it left
+ * @to:    the host CPU it went to
+ */
+struct model_migration {
+	uint64_t at_ns;
+	unsigned int vcpu;
+	unsigned int from;
+	unsigned int to;
+};
+
+/**
+ * struct model_sched_vcpu - one vCPU's host thread, from the host
+ * scheduler's events (libhtrace/model_sched.c)
+ * @tid:          the thread
+ * @iv:           its intervals, in time order, from its first event to
+ *                the trace's end
+ * @niv:          how many
+ * @alloc:        room
+ * @mig:          its migrations, in time order
+ * @nmig:         how many
+ * @mig_alloc:    room
+ * @running_ns:   time in each state, up to the end of the boot (or the
+ *                trace's last event when the boot never finished)
+ * @preempted_ns: (the same)
+ * @sleeping_ns:  (the same)
+ * @migrations:   its migrations up to then
+ * @missing_in:   switches away from it that had no switch in before them
+ *                (the interval before each is MODEL_RUN_UNKNOWN)
+ */
+struct model_sched_vcpu {
+	uint32_t tid;
+	struct model_sched_iv *iv;
+	size_t niv;
+	size_t alloc;
+	struct model_migration *mig;
+	size_t nmig;
+	size_t mig_alloc;
+	uint64_t running_ns;
+	uint64_t preempted_ns;
+	uint64_t sleeping_ns;
+	unsigned int migrations;
+	uint64_t missing_in;
+};
+
+/**
+ * struct model_sched - the host's view of the vCPU threads
+ * @present:     the trace has host scheduler events (HTF_SCHED)
+ * @aligned:     they are on the model's clock: the trace ties the guest
+ *               TSC to the host's (real time, clock samples, a launch
+ *               time); without it they are loaded but not placed
+ * @unavailable: why the collector had no scheduler channel, "" if none
+ * @launch_mono_ns: QEMU's launch on the host's CLOCK_MONOTONIC: host time
+ *               H is at H - @launch_mono_ns on the model's clock
+ * @events:      events read
+ * @bad:         events rejected: an unknown kind or state, a vCPU out of
+ *               range, a time before QEMU's launch or more than an hour
+ *               after it, bytes of a chunk that make no whole event
+ * @missed:      events the host's ring buffer lost (LOSS sched_missed)
+ * @nvcpus:      1 + the highest vCPU with events
+ * @vcpu:        each vCPU's thread
+ * @stolen_ns:   all vCPUs' preempted time up to the end of the boot
+ * @migrations:  all vCPUs' migrations up to then
+ * @guest_events: guest ring events on a CPU whose thread the host followed
+ * @guest_not_running: of those, events the clock fit places where the
+ *               host says the vCPU's thread was not running (it cannot
+ *               have stamped them then): the alignment's error
+ * @max_misplaced_ns: the farthest such event from a running interval
+ * @missing_in:  all vCPUs' switches away with no switch in before them
+ */
+struct model_sched {
+	bool present;
+	bool aligned;
+	char unavailable[160];
+	uint64_t launch_mono_ns;
+	uint64_t events;
+	uint64_t bad;
+	uint64_t missed;
+	unsigned int nvcpus;
+	struct model_sched_vcpu vcpu[MODEL_SCHED_VCPUS];
+	uint64_t stolen_ns;
+	unsigned int migrations;
+	uint64_t guest_events;
+	uint64_t guest_not_running;
+	uint64_t max_misplaced_ns;
+	uint64_t missing_in;
+};
+
 #define MODEL_CLOCK_CPUS	64	/* CPUs whose clock fit is reported */
 
 /**
@@ -263,6 +387,7 @@ struct model_clock {
  * @markers:     user markers (zero duration)
  * @problems:    every warning, BUG, oops and panic, in order
  * @forensics:   the vCPUs' state and the vmcore the collector took
+ * @sched:       the host scheduler's view of the vCPU threads
  * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
@@ -306,6 +431,7 @@ struct boot_model {
 	struct span_list markers;
 	struct model_problems problems;
 	struct model_forensics forensics;
+	struct model_sched sched;
 	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;
@@ -344,5 +470,6 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 void model_free(struct boot_model *m);
 void model_forensics_take(struct model_forensics *f, const void *json, size_t len);
 uint64_t model_ns(const struct boot_model *m, uint64_t tsc);
+const char *model_run_name(unsigned int run);
 
 #endif /* _HTRACE_MODEL_H */

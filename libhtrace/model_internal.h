@@ -7,6 +7,7 @@
 #define _HTRACE_MODEL_INTERNAL_H
 
 #include "model.h"
+#include "tracefile.h"
 
 int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 		 const char *reason);
@@ -18,5 +19,9 @@ void model_where(const struct boot_model *m, char *buf, size_t len,
 int model_problem_event(struct boot_model *m, const struct ev *e);
 void model_chain(struct boot_model *m);
 void model_problems_free(struct boot_model *m);
+int model_sched_build(struct boot_model *m, const struct htf_sched_event *ev, size_t n,
+		      uint64_t launch_mono_ns);
+void model_sched_unavailable(struct boot_model *m, const void *json, size_t len);
+void model_sched_free(struct boot_model *m);
 
 #endif /* _HTRACE_MODEL_INTERNAL_H */

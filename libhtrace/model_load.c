@@ -33,6 +33,9 @@
  * @clk:      clock samples
  * @nclk:     how many
  * @clk_cap:  room in @clk
+ * @sched:    host scheduler events, in trace order
+ * @nsched:   how many
+ * @sched_cap: room in @sched
  */
 struct loader {
 	json_t *meta;
@@ -47,6 +50,9 @@ struct loader {
 	struct htf_clock_sample *clk;
 	size_t nclk;
 	size_t clk_cap;
+	struct htf_sched_event *sched;
+	size_t nsched;
+	size_t sched_cap;
 };
 
 /* set_err() - a message for the caller to report */
@@ -115,6 +121,24 @@ static int take_clock(struct loader *ld, const struct htf_chunk *c)
 	return 0;
 }
 
+/*
+ * take_sched() - the events of an HTF_SCHED chunk; bytes that make no
+ * whole event are counted bad (in events)
+ */
+static int take_sched(struct boot_model *m, struct loader *ld, const struct htf_chunk *c)
+{
+	size_t i, sz = sizeof(struct htf_sched_event);
+
+	for (i = 0; i + sz <= c->len; i += sz) {
+		if (grow((void **)&ld->sched, &ld->sched_cap, ld->nsched, sz))
+			return -ENOMEM;
+		memcpy(&ld->sched[ld->nsched++], c->payload + i, sz);
+	}
+	if (c->len % sz)
+		m->sched.bad++;
+	return 0;
+}
+
 /* take_legacy_sync() - a clock_sync host event of older collectors, as a sample */
 static int take_legacy_sync(struct loader *ld, const struct htf_chunk *c)
 {
@@ -168,8 +192,12 @@ static int read_chunks(struct boot_model *m, struct loader *ld,
 		case HTF_CLOCK:
 			err = take_clock(ld, &c);
 			break;
+		case HTF_SCHED:
+			err = take_sched(m, ld, &c);
+			break;
 		case HTF_HOST_EVENT:
 			model_forensics_take(&m->forensics, c.payload, c.len);
+			model_sched_unavailable(m, c.payload, c.len);
 			err = take_legacy_sync(ld, &c);
 			break;
 		}
@@ -362,6 +390,7 @@ static void read_loss(struct boot_model *m, struct loader *ld)
 	}
 	m->loss.orphans = (uint64_t)json_integer_value(json_object_get(o, "orphans"));
 	m->loss.probe = (uint64_t)json_integer_value(json_object_get(o, "probe_dropped"));
+	m->sched.missed = (uint64_t)json_integer_value(json_object_get(o, "sched_missed"));
 	json_decref(o);
 }
 
@@ -491,6 +520,7 @@ static void loader_free(struct loader *ld)
 	json_decref(ld->end);
 	free(ld->door);
 	free(ld->clk);
+	free(ld->sched);
 }
 
 /**
@@ -567,6 +597,10 @@ int model_load_mem(struct boot_model *m, const void *data, size_t size,
 	load_symbols(m, o, ld.meta);
 	end_facts(m, &ld, &host, &reason);
 	ret = model_derive(m, &host, reason);
+	if (!ret)
+		ret = model_sched_build(m, ld.sched, ld.nsched,
+					(uint64_t)json_integer_value(json_object_get(ld.meta,
+										     "launch_mono_ns")));
 	if (ret)
 		ret = set_err(err, errlen, -ENOMEM, "out of memory building the model");
 out_loader:

@@ -194,7 +194,7 @@ static int kind_valid(enum htf_kind kind, enum htf_source src)
 {
 	if (kind == HTF_RECORDS)
 		return src >= HTF_SRC_RING && src <= HTF_SRC_EARLY;
-	return kind >= HTF_METADATA && kind <= HTF_LOG && src == 0;
+	return kind >= HTF_METADATA && kind <= HTF_SCHED && src == 0;
 }
 
 /**

@@ -52,7 +52,54 @@ enum htf_kind {
 	HTF_CLOCK = 6,		/* struct htf_clock_sample[]: guest TSC vs host */
 	HTF_LOG = 7,		/* the kernel's log, read from guest RAM at the
 				 * end of the run (layout below) */
+	HTF_SCHED = 8,		/* struct htf_sched_event[]: the host scheduler's
+				 * view of the vCPU threads */
 };
+
+/* What a host scheduler event says happened to a vCPU thread. */
+enum htf_sched_kind {
+	HTF_SCHED_SWITCH_IN = 1,  /* sched_switch: the thread starts running
+				   * on @host_cpu */
+	HTF_SCHED_SWITCH_OUT = 2, /* sched_switch: it stops running; @state
+				   * says whether it is still runnable */
+	HTF_SCHED_WAKEUP = 3,	  /* sched_wakeup: runnable again, queued on
+				   * @host_cpu (target_cpu) */
+	HTF_SCHED_MIGRATE = 4,	  /* sched_migrate_task: moved from host CPU
+				   * @arg (orig_cpu) to @host_cpu (dest_cpu) */
+};
+
+/* @state of an HTF_SCHED_SWITCH_OUT */
+enum htf_sched_state {
+	HTF_SCHED_PREEMPTED = 0,  /* switched out runnable (prev_state R or R+) */
+	HTF_SCHED_BLOCKED = 1,	  /* switched out sleeping (S, D, ...) */
+};
+
+/**
+ * struct htf_sched_event - one host scheduler event of a vCPU thread (an
+ * HTF_SCHED chunk holds an array of them, little-endian)
+ * @host_ns:  the tracepoint's timestamp, CLOCK_MONOTONIC (trace_clock mono)
+ * @tid:      the vCPU thread (QMP query-cpus-fast thread-id)
+ * @vcpu:     that thread's vCPU (its place in QEMU's query-cpus-fast list,
+ *            which is cpu-index order)
+ * @kind:     enum htf_sched_kind
+ * @state:    for SWITCH_OUT, enum htf_sched_state; else 0
+ * @host_cpu: the host CPU it happened on (see @kind)
+ * @arg:      MIGRATE: the host CPU it left; SWITCH_OUT: the raw prev_state
+ *            (low 32 bits); else 0
+ * @reserved: zero
+ */
+struct htf_sched_event {
+	uint64_t host_ns;
+	uint32_t tid;
+	uint16_t vcpu;
+	uint8_t kind;
+	uint8_t state;
+	uint32_t host_cpu;
+	uint32_t arg;
+	uint64_t reserved;
+};
+
+_Static_assert(sizeof(struct htf_sched_event) == 32, "sched event is 32 bytes");
 
 /*
  * HTF_LOG payload (little-endian; libhtrace/printk.c writes and reads it,

@@ -49,7 +49,7 @@ CHUNK_HEADER_SIZE = 24
 MAX_PAYLOAD = 16 << 20
 
 # enum htf_kind
-METADATA, RECORDS, HOST_EVENT, LOSS, END, CLOCK, LOG = 1, 2, 3, 4, 5, 6, 7
+METADATA, RECORDS, HOST_EVENT, LOSS, END, CLOCK, LOG, SCHED = 1, 2, 3, 4, 5, 6, 7, 8
 # enum htf_source
 SRC_NONE, SRC_RING, SRC_PORT, SRC_HYPERCALL, SRC_EARLY = 0, 1, 2, 3, 4
 # enum htf_clock_method
@@ -58,6 +58,17 @@ CLOCK_DOORBELL, CLOCK_HYPERCALL, CLOCK_KVM_OFFSET = 1, 2, 3
 _FILE_HEADER = struct.Struct('<8sIIQQ32s')
 _CHUNK_HEADER = struct.Struct('<IHHIIQ')
 _CLOCK_SAMPLE = struct.Struct('<QQIIQ')
+# struct htf_sched_event: host_ns, tid, vcpu, kind, state, host_cpu, arg, reserved
+_SCHED_EVENT = struct.Struct('<QIHBBIIQ')
+# enum htf_sched_kind, enum htf_sched_state
+SCHED_IN, SCHED_OUT, SCHED_WAKEUP, SCHED_MIGRATE = 1, 2, 3, 4
+SCHED_PREEMPTED, SCHED_BLOCKED = 0, 1
+
+
+def sched_event(host_ns, vcpu, kind, state=0, host_cpu=0, arg=0, tid=None):
+    """One struct htf_sched_event (an HTF_SCHED chunk holds an array of them)."""
+    return _SCHED_EVENT.pack(host_ns, 1000 + vcpu if tid is None else tid, vcpu, kind, state,
+                             host_cpu, arg, 0)
 
 # ---- guest records (lib/hypertrace_abi.h) -------------------------------------
 

@@ -52,6 +52,11 @@ static void compare_usage(FILE *f)
 		"                        measured in the boot (the median of its initcalls'\n"
 		"                        times over their medians in all boots): real time\n"
 		"                        under TCG, where a busy host slows every boot\n"
+		"      --subtract-stolen take each span's stolen time (its vCPU runnable\n"
+		"                        but not running on the host) off its duration,\n"
+		"                        and vCPU 0's off the boot's, before testing\n"
+		"      --max-stolen PCT  flag boots whose vCPUs the host preempted for\n"
+		"                        more than PCT of their time (default 25)\n"
 		"  -r, --resamples N     random splits when exact enumeration is too big\n"
 		"                        (default 9999; more where fewer than 10 are as\n"
 		"                        extreme, to resolve ALPHA / metrics tested)\n"
@@ -105,6 +110,8 @@ int cmd_compare(int argc, char **argv)
 		{ "resamples", required_argument, NULL, 'r' },
 		{ "fdr", no_argument, NULL, 'F' },
 		{ "normalize", required_argument, NULL, 'N' },
+		{ "subtract-stolen", no_argument, NULL, 'S' },
+		{ "max-stolen", required_argument, NULL, 'X' },
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "json", required_argument, NULL, 'j' },
@@ -116,10 +123,18 @@ int cmd_compare(int argc, char **argv)
 	struct cmp_params par = { .alpha = 0.01, .min_change = -1, .min_abs = -1,
 				  .resamples = 9999 };
 	const char *mdpath = NULL, *junit = NULL, *jsonpath = NULL, *htmlpath = NULL;
-	struct cmp_set set = { 0 };
+	struct cmp_set set = { .max_stolen_pct = CMP_MAX_STOLEN_PCT };
 	struct cmp_result res;
-	int side = -1, c, err, ret = EXIT_USAGE;
+	int side = -1, c, err, ret = EXIT_USAGE, nfiles = 0, i;
+	char **files = calloc((size_t)argc + 1, sizeof(*files));
+	int *sides = calloc((size_t)argc + 1, sizeof(*sides));
 	char *end;
+
+	if (!files || !sides) {
+		err_msg("compare: out of memory\n");
+		ret = EXIT_USAGE;
+		goto out_set;
+	}
 
 	/* --baseline and --candidate switch sides; the files follow them */
 	while ((c = getopt_long(argc, argv, "-a:c:f:r:h", opts, NULL)) != -1) {
@@ -133,8 +148,17 @@ int cmd_compare(int argc, char **argv)
 				err_msg("compare: '%s' before --baseline or --candidate\n", optarg);
 				goto out_usage;
 			}
-			if (cmp_add_file(&set, side, optarg))
-				goto out_set;
+			/* read once every option is known (--subtract-stolen) */
+			files[nfiles] = optarg;
+			sides[nfiles++] = side;
+			break;
+		case 'S':
+			set.subtract_stolen = true;
+			break;
+		case 'X':
+			set.max_stolen_pct = strtod(optarg, &end);
+			if (*end || set.max_stolen_pct < 0 || set.max_stolen_pct > 100)
+				goto bad_value;
 			break;
 		case 'a':
 			par.alpha = strtod(optarg, &end);
@@ -187,6 +211,9 @@ int cmd_compare(int argc, char **argv)
 			goto out_usage;
 		}
 	}
+	for (i = 0; i < nfiles; i++)
+		if (cmp_add_file(&set, sides[i], files[i]))
+			goto out_set;
 	err = cmp_evaluate(&set, &par, &res);
 	if (err) {
 		if (err == -ENOMEM)
@@ -210,5 +237,7 @@ out_usage:
 	ret = EXIT_USAGE;
 out_set:
 	cmp_set_free(&set);
+	free(files);
+	free(sides);
 	return ret;
 }

@@ -132,6 +132,7 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 	fprintf(f, ", %" PRIu64 " records lost\n\n", m->lost);
 	problems_write_text(m, f);
 	vcpus_write_text(m, f);
+	sched_write_text(m, f);
 
 	fprintf(f, "%-34s %12s %12s\n", "phase", "start ms", "took ms");
 	for (i = 0; i < m->phases.nr; i++)

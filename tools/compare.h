@@ -80,6 +80,21 @@ struct cmp_boot {
 };
 
 /**
+ * struct cmp_noisy - a boot with too much stolen time
+ * @boot:       its file
+ * @side:       0 baseline, 1 candidate
+ * @stolen_pct: its vCPUs' preempted time over (boot time x vCPUs)
+ */
+struct cmp_noisy {
+	char *boot;
+	int side;
+	double stolen_pct;
+};
+
+/* the share of a boot's vCPU time the host may take before it is flagged */
+#define CMP_MAX_STOLEN_PCT	25
+
+/**
  * struct cmp_set - the metrics of every boot read, in the order first seen
  * @m:        the metrics
  * @nm:       how many
@@ -99,6 +114,15 @@ struct cmp_boot {
  * @good:     per side, the boots that completed (for the diff view)
  * @ngood:    how many
  * @good_alloc: room in @good
+ * @subtract_stolen: each span's stolen time (its vCPU preempted by the
+ *            host) is taken off its duration before the test, and vCPU
+ *            0's off the boot's (--subtract-stolen)
+ * @max_stolen_pct: a boot whose vCPUs were preempted for more than this
+ *            share of the boot is flagged (--max-stolen)
+ * @noisy:    the boots flagged
+ * @nnoisy:   how many
+ * @noisy_alloc: room in @noisy
+ * @with_host: boots that had the host scheduler's view (on the model clock)
  */
 struct cmp_set {
 	struct cmp_metric *m;
@@ -118,6 +142,12 @@ struct cmp_set {
 	struct cmp_boot *good[2];
 	size_t ngood[2];
 	size_t good_alloc[2];
+	bool subtract_stolen;
+	double max_stolen_pct;
+	struct cmp_noisy *noisy;
+	size_t nnoisy;
+	size_t noisy_alloc;
+	unsigned int with_host[2];
 };
 
 /**

@@ -197,6 +197,59 @@ out_free:
 	return -ENOMEM;
 }
 
+/* minus_stolen() - @dur_ns less @stolen_ns under --subtract-stolen, never below 0 */
+static uint64_t minus_stolen(const struct cmp_set *s, uint64_t dur_ns, uint64_t stolen_ns)
+{
+	if (!s->subtract_stolen)
+		return dur_ns;
+	return stolen_ns < dur_ns ? dur_ns - stolen_ns : 0;
+}
+
+/*
+ * note_stolen() - flag a boot whose vCPUs the host preempted for more than
+ * the set's share of (boot time x vCPUs followed); 0 or -ENOMEM
+ */
+static int note_stolen(struct cmp_set *s, int side, const char *path, uint64_t stolen_ns,
+		       uint64_t boot_ns, unsigned int nvcpus)
+{
+	double pct;
+	struct cmp_noisy *n;
+
+	s->with_host[side]++;
+	if (!boot_ns || !nvcpus)
+		return 0;
+	pct = 100.0 * (double)stolen_ns / ((double)boot_ns * nvcpus);
+	if (pct <= s->max_stolen_pct)
+		return 0;
+	if (s->nnoisy == s->noisy_alloc) {
+		n = htr_grow(s->noisy, &s->noisy_alloc, sizeof(*n), 8);
+		if (!n)
+			return -ENOMEM;
+		s->noisy = n;
+	}
+	n = &s->noisy[s->nnoisy];
+	n->boot = strdup(path);
+	if (!n->boot)
+		return -ENOMEM;
+	n->side = side;
+	n->stolen_pct = pct;
+	s->nnoisy++;
+	return 0;
+}
+
+/* model_host() - a model's stolen time: vCPU 0's, and all vCPUs' with their count */
+static uint64_t model_host(const struct boot_model *m, uint64_t *all, unsigned int *nv)
+{
+	unsigned int i;
+
+	*all = 0;
+	*nv = 0;
+	for (i = 0; i < m->sched.nvcpus; i++)
+		*all += m->sched.vcpu[i].preempted_ns;
+	*nv = m->sched.nvcpus;
+	return m->sched.nvcpus ? m->sched.vcpu[0].preempted_ns : 0;
+}
+
 /* add_spans() - the finished spans of a model list as metrics "<prefix> [<kind> ]<name>" */
 static int add_spans(struct cmp_set *s, int side, const struct span_list *l,
 		     const char *prefix, bool levels)
@@ -217,7 +270,7 @@ static int add_spans(struct cmp_set *s, int side, const struct span_list *l,
 		if (!name)
 			return -ENOMEM;
 		err = add_value(s, side, name, levels ? htr_level_name(sp->level) : NULL,
-				(double)sp->dur_ns / 1e6);
+				(double)minus_stolen(s, sp->dur_ns, sp->stolen_ns) / 1e6);
 		free(name);
 		if (err)
 			return err;
@@ -283,10 +336,19 @@ int cmp_add_model(struct cmp_set *s, int side, const char *path, const struct bo
 		}
 		err = add_failure(s, side, path, htr_verdict_name(m->verdict), msg, ic);
 	} else {
-		if (m->boot_ns > 0)
-			err = add_value(s, side, "boot", NULL, (double)m->boot_ns / 1e6);
+		uint64_t all = 0, v0 = 0;
+		unsigned int nv = 0;
+
+		if (m->sched.aligned) {
+			v0 = model_host(m, &all, &nv);
+			err = note_stolen(s, side, path, all, m->boot_ns, nv);
+		}
+		if (!err && m->boot_ns > 0)
+			err = add_value(s, side, "boot", NULL,
+					(double)minus_stolen(s, m->boot_ns, v0) / 1e6);
 		if (!err && m->user_ns > 0)
-			err = add_value(s, side, "userspace", NULL, (double)m->user_ns / 1e6);
+			err = add_value(s, side, "userspace", NULL,
+					(double)minus_stolen(s, m->user_ns, v0) / 1e6);
 		if (!err)
 			err = add_spans(s, side, &m->phases, "phase", false);
 		if (!err)
@@ -314,6 +376,7 @@ static int report_list(struct cmp_set *s, int side, json_t *r, const char *key,
 		const char *n = json_string_value(json_object_get(it, "name"));
 		const char *kind = json_string_value(json_object_get(it, "kind"));
 		json_t *d = json_object_get(it, "duration_ns");
+		json_int_t st = json_integer_value(json_object_get(it, "stolen_ns"));
 		char *name;
 
 		if (!n || !json_is_integer(d) || json_is_true(json_object_get(it, "unfinished")))
@@ -321,12 +384,38 @@ static int report_list(struct cmp_set *s, int side, json_t *r, const char *key,
 		if (asprintf(&name, "%s %s%s%s", prefix, kind ? kind : "", kind ? " " : "", n) < 0)
 			return -ENOMEM;
 		err = add_value(s, side, name, json_string_value(json_object_get(it, "level")),
-				(double)json_integer_value(d) / 1e6);
+				(double)minus_stolen(s, (uint64_t)json_integer_value(d),
+						     st > 0 ? (uint64_t)st : 0) / 1e6);
 		free(name);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * report_host() - the stolen time in a report JSON's host_sched: vCPU 0's
+ * into *@v0, all vCPUs' to flag the boot; 0 or -ENOMEM
+ */
+static int report_host(struct cmp_set *s, int side, const char *path, json_t *r, uint64_t *v0)
+{
+	json_t *v, *a = json_object_get(json_object_get(r, "host_sched"), "vcpus");
+	json_int_t boot = json_integer_value(json_object_get(r, "boot_ns"));
+	uint64_t all = 0;
+	unsigned int nv = 0;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		json_int_t p = json_integer_value(json_object_get(v, "preempted_ns"));
+
+		if (p < 0)
+			continue;
+		if (json_integer_value(json_object_get(v, "vcpu")) == 0)
+			*v0 = (uint64_t)p;
+		all += (uint64_t)p;
+		nv++;
+	}
+	return note_stolen(s, side, path, all, boot > 0 ? (uint64_t)boot : 0, nv);
 }
 
 /* json_strdup() - a copy of a JSON string's text; NULL if it is not one (or no memory) */
@@ -367,12 +456,18 @@ int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r)
 		}
 		err = add_failure(s, side, path, kind, m, i);
 	} else {
+		uint64_t v0 = 0;
+
+		if (json_is_true(json_object_get(json_object_get(r, "host_sched"), "aligned")))
+			err = report_host(s, side, path, r, &v0);
 		ns = json_integer_value(json_object_get(r, "boot_ns"));
-		if (ns > 0)
-			err = add_value(s, side, "boot", NULL, (double)ns / 1e6);
+		if (!err && ns > 0)
+			err = add_value(s, side, "boot", NULL,
+					(double)minus_stolen(s, (uint64_t)ns, v0) / 1e6);
 		ns = json_integer_value(json_object_get(r, "userspace_ns"));
 		if (!err && ns > 0)
-			err = add_value(s, side, "userspace", NULL, (double)ns / 1e6);
+			err = add_value(s, side, "userspace", NULL,
+					(double)minus_stolen(s, (uint64_t)ns, v0) / 1e6);
 		if (!err)
 			err = report_list(s, side, r, "phases", "phase");
 		if (!err)
@@ -500,6 +595,9 @@ void cmp_set_free(struct cmp_set *s)
 		free(s->good[0][i].path);
 	for (i = 0; i < s->ngood[1]; i++)
 		free(s->good[1][i].path);
+	for (i = 0; i < s->nnoisy; i++)
+		free(s->noisy[i].boot);
+	free(s->noisy);
 	free(s->m);
 	free(s->slot);
 	free(s->fail);

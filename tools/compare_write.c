@@ -61,6 +61,23 @@ static void md_failures(const struct cmp_set *s, FILE *f)
 	}
 }
 
+/* md_stolen() - whether stolen time was subtracted, and the boots with too much of it */
+static void md_stolen(const struct cmp_set *s, FILE *f)
+{
+	size_t i;
+
+	if (s->subtract_stolen)
+		fprintf(f, "Stolen time (a vCPU runnable but not running on the host) taken off "
+			"every span before testing (%u + %u boots had the host's view).\n",
+			s->with_host[0], s->with_host[1]);
+	for (i = 0; i < s->nnoisy; i++) {
+		fprintf(f, "- %s boot ", s->noisy[i].side ? "candidate" : "baseline");
+		md(f, s->noisy[i].boot);
+		fprintf(f, ": **%.1f%% of its vCPU time stolen** by the host (more than %g%%)\n",
+			s->noisy[i].stolen_pct, s->max_stolen_pct);
+	}
+}
+
 /* md_names() - "\n<title>: a, b, c" for a list of initcall metrics */
 static void md_names(const struct cmp_set *s, const size_t *k, size_t n, const char *title,
 		     FILE *f)
@@ -106,6 +123,7 @@ int cmp_write_markdown(const struct cmp_set *s, const struct cmp_result *res, FI
 		fprintf(f, "Each boot's times divided by its emulation speed (the median of "
 			"%u initcalls against all boots'): factors %.3f to %.3f.\n",
 			res->speed_ref, res->speed_lo, res->speed_hi);
+	md_stolen(s, f);
 	if (!strncmp(s->clock, "icount ", 7))
 		fprintf(f, "Times are virtual (QEMU -icount %s): the guest's instructions, not "
 			"the host's clock.\n\n", s->clock + 7);
@@ -234,6 +252,33 @@ static json_t *json_names(const struct cmp_set *s, const size_t *k, size_t n)
 	return err ? NULL : a;
 }
 
+/* json_stolen() - the stolen-time settings and the flagged boots; NULL if out of memory */
+static json_t *json_stolen(const struct cmp_set *s)
+{
+	json_t *o = json_object(), *a = json_array();
+	size_t i;
+	int err = !o || !a;
+
+	for (i = 0; !err && i < s->nnoisy; i++)
+		err |= json_array_append_new(a, json_pack("{s:s,s:s,s:f}", "boot", s->noisy[i].boot,
+							  "side", s->noisy[i].side ? "candidate" :
+							  "baseline", "stolen_pct",
+							  s->noisy[i].stolen_pct));
+	if (!err) {
+		err |= put(o, "subtracted", json_boolean(s->subtract_stolen));
+		err |= put(o, "max_stolen_pct", json_real(s->max_stolen_pct));
+		err |= put(o, "boots_with_host_view", json_integer(s->with_host[0] + s->with_host[1]));
+		err |= put(o, "too_much_stolen", a);
+		a = NULL;
+	}
+	json_decref(a);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* json_failures() - the failed boots of both sides as a JSON array; NULL if out of memory */
 static json_t *json_failures(const struct cmp_set *s)
 {
@@ -302,6 +347,7 @@ json_t *cmp_result_json(const struct cmp_set *s, const struct cmp_result *res)
 		err |= put(o, "new_initcalls", json_names(s, res->added, res->nadded));
 		err |= put(o, "vanished_initcalls", json_names(s, res->gone, res->ngone));
 		err |= put(o, "failed_boots", json_failures(s));
+		err |= put(o, "stolen", json_stolen(s));
 	}
 	if (err) {
 		json_decref(o);
@@ -352,4 +398,8 @@ void cmp_print_summary(const struct cmp_set *s, const struct cmp_result *res, bo
 		fprintf(f, "  regression: %s%s%s: %.3f -> %.3f ms (%+.1f%%)\n", m->name,
 			m->level[0] ? " level " : "", m->level, m->bmed, m->cmed, m->pct);
 	}
+	for (i = 0; i < s->nnoisy; i++)
+		fprintf(f, "  too much stolen time: %s boot %s: %.1f%% of its vCPU time (more "
+			"than %g%%)\n", s->noisy[i].side ? "candidate" : "baseline",
+			s->noisy[i].boot, s->noisy[i].stolen_pct, s->max_stolen_pct);
 }

@@ -129,7 +129,7 @@ static char *put_name(struct out_batch *o, char *p, const char *name)
  * into one buffer: printf() was most of the time of a big report
  */
 static void span_write(struct out_batch *o, const char *sep,
-		       const struct span *s, bool initcall)
+		       const struct span *s, bool initcall, bool host)
 {
 	char *p = put_str(put_str(batch_room(o), sep), "{\"name\":");
 
@@ -152,20 +152,24 @@ static void span_write(struct out_batch *o, const char *sep,
 	}
 	if (s->kind)
 		p = put_str(put_str(put_str(p, ",\"kind\":\""), s->kind), "\"");
+	if (host) {
+		p = put_u64(put_str(p, ",\"stolen_ns\":"), s->stolen_ns, false);
+		p = put_u64(put_str(p, ",\"migrations\":"), s->migrations, false);
+	}
 	*p++ = '}';
 	batch_end(o, p);
 }
 
 /* list_write() - a span list as a JSON array, one span per line */
 static void list_write(FILE *f, const char *key, const struct span_list *l,
-		       bool initcall)
+		       bool initcall, bool host)
 {
 	struct out_batch o = { .f = f };
 	size_t i;
 
 	fprintf(f, ",\n\"%s\":[", key);
 	for (i = 0; i < l->nr; i++)
-		span_write(&o, i ? ",\n " : "\n ", &l->s[i], initcall);
+		span_write(&o, i ? ",\n " : "\n ", &l->s[i], initcall, host);
 	batch_flush(&o);
 	fputs("]", f);
 }
@@ -308,19 +312,21 @@ static void log_tail_write(FILE *f, const struct boot_model *m)
 /* json_write() - the model as JSON; @page: the HTML page's compact form */
 static int json_write(const struct boot_model *m, FILE *f, bool page)
 {
+	bool host = m->sched.aligned;	/* stolen time and migrations per span */
+
 	fprintf(f, "{\"launch_to_vm_ns\":%" PRIu64 ",\n\"boot_ns\":%" PRIu64
 		",\n\"userspace_ns\":%" PRIu64 ",\n\"end_ns\":%" PRIu64 ",\n\"accel\":",
 		m->launch_ns, m->boot_ns, m->user_ns, m->end_ns);
 	print_json_string(f, m->accel, strlen(m->accel));
 	fprintf(f, ",\n\"cpus\":%u,\n\"tsc_khz\":%" PRIu64, m->ncpus, m->tsc_khz);
-	list_write(f, "phases", &m->phases, false);
-	list_write(f, "levels", &m->levels, false);
+	list_write(f, "phases", &m->phases, false, host);
+	list_write(f, "levels", &m->levels, false, host);
 	if (page)
 		rows_write(f, m);
 	else
-		list_write(f, "initcalls", &m->initcalls, true);
-	list_write(f, "shutdown", &m->shutdown, false);
-	list_write(f, "markers", &m->markers, false);
+		list_write(f, "initcalls", &m->initcalls, true, host);
+	list_write(f, "shutdown", &m->shutdown, false, host);
+	list_write(f, "markers", &m->markers, false, false);
 	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);
 	print_json_string(f, m->fail_msg, strlen(m->fail_msg));
 	fputs(",\"initcall\":", f);
@@ -336,6 +342,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	problems_write_json(m, f);
 	log_tail_write(f, m);
 	vcpus_write_json(m, f);
+	sched_write_json(m, f, page);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss, m->problems.stray);
 	clock_write(f, m);

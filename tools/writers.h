@@ -7,6 +7,7 @@
 #ifndef _HT_TOOLS_WRITERS_H
 #define _HT_TOOLS_WRITERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,8 @@ void problems_write_text(const struct boot_model *m, FILE *f);
 void problems_write_json(const struct boot_model *m, FILE *f);
 void vcpus_write_text(const struct boot_model *m, FILE *f);
 void vcpus_write_json(const struct boot_model *m, FILE *f);
+void sched_write_text(const struct boot_model *m, FILE *f);
+void sched_write_json(const struct boot_model *m, FILE *f, bool page);
 
 /*
  * log_tail() - the kernel log records a failed boot's report shows,

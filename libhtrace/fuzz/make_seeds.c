@@ -90,7 +90,21 @@ static int put(const char *dir, const char *name, unsigned char mode,
 /* put_trace() - a trace file with a chunk of each kind, into DIR/trace.htf */
 static int put_trace(const char *dir, const void *rings, size_t len)
 {
-	static const char meta[] = "{\"tool\":\"make_seeds\",\"accel\":\"tcg\"}";
+	static const char meta[] = "{\"tool\":\"make_seeds\",\"accel\":\"tcg\","
+				   "\"launch_mono_ns\":1000000000}";
+	/* a clock tie and a vCPU thread's switches, wake-up and migration */
+	struct htf_clock_sample clk = {
+		.guest_tsc = 0, .host_ns = 1001000000ULL, .method = HTF_CLOCK_DOORBELL,
+	};
+	struct htf_sched_event sched[] = {
+		{ 1001000000ULL, 7, 0, HTF_SCHED_SWITCH_IN, 0, 0, 0, 0 },
+		{ 1001500000ULL, 7, 0, HTF_SCHED_SWITCH_OUT, HTF_SCHED_PREEMPTED, 0, 0, 0 },
+		{ 1001600000ULL, 7, 0, HTF_SCHED_MIGRATE, 0, 1, 0, 0 },
+		{ 1001700000ULL, 7, 0, HTF_SCHED_SWITCH_IN, 0, 1, 0, 0 },
+		{ 1001800000ULL, 7, 0, HTF_SCHED_SWITCH_OUT, HTF_SCHED_BLOCKED, 1, 1, 0 },
+		{ 1001900000ULL, 7, 0, HTF_SCHED_WAKEUP, 0, 1, 0, 0 },
+		{ 1002000000ULL, 8, 1, HTF_SCHED_SWITCH_IN, 0, 0, 0, 0 },
+	};
 	struct htf_writer w;
 	char path[4096];
 
@@ -105,6 +119,8 @@ static int put_trace(const char *dir, const void *rings, size_t len)
 		   (ht_test_port_len - 1) / 32 * 32);
 	htf_append(&w, HTF_RECORDS, HTF_SRC_RING, 3, rings, len > 4096 ? 4096 : len);
 	htf_append(&w, HTF_HOST_EVENT, HTF_SRC_NONE, 4, "{\"event\":\"launch\"}", 18);
+	htf_append(&w, HTF_CLOCK, HTF_SRC_NONE, 4, &clk, sizeof(clk));
+	htf_append(&w, HTF_SCHED, HTF_SRC_NONE, 4, sched, sizeof(sched));
 	htf_append(&w, HTF_LOG, HTF_SRC_NONE, 4, log_chunk, (uint32_t)log_chunk_len);
 	htf_append(&w, HTF_END, HTF_SRC_NONE, 5, "{\"exit_status\":0}", 17);
 	return htf_close(&w) ? 1 : 0;

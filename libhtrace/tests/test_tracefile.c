@@ -609,7 +609,7 @@ static void test_writer_limits(void)
 	is(htf_append(&w, HTF_RECORDS, HTF_SRC_RING, 1, big, UINT32_MAX), -EINVAL,
 	   "payload of 2^32-1 bytes: -EINVAL");
 	is(htf_append(&w, 0, 0, 1, big, 8), -EINVAL, "kind 0: -EINVAL");
-	is(htf_append(&w, HTF_LOG + 1, 0, 1, big, 8), -EINVAL, "unknown kind: -EINVAL");
+	is(htf_append(&w, HTF_SCHED + 1, 0, 1, big, 8), -EINVAL, "unknown kind: -EINVAL");
 	is(htf_append(&w, HTF_RECORDS, 0, 1, big, 32), -EINVAL, "records without a source: -EINVAL");
 	is(htf_append(&w, HTF_RECORDS, HTF_SRC_EARLY + 1, 1, big, 32), -EINVAL,
 	   "records with an unknown source: -EINVAL");
