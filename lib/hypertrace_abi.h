@@ -159,14 +159,66 @@ enum ht_event_type {
 	HT_EV_DEVICE_END	= 0x406, /* a0 device cookie */
 	HT_EV_MACHINE_CALL	= 0x407, /* a0 enum ht_shutdown_kind */
 
-	/* hypergraph function tracing */
-	HT_EV_FUNC_ENTRY	= 0x500, /* a0 fn addr, a1 parent ip */
-	HT_EV_FUNC_EXIT		= 0x501, /* a0 fn addr, a1 depth */
+	/* hypergraph function tracing (CONFIG_HYPERTRACE_GRAPH) */
+	HT_EV_FUNC_ENTRY	= 0x500, /* a0 fn addr, a1 return address */
+	HT_EV_FUNC_EXIT		= 0x501, /* a0 fn addr, a1 ht_func_exit() */
+	HT_EV_FUNC_AGG		= 0x502, /* a0 ht_func_agg(), a1 total ns */
+	HT_EV_GRAPH_START	= 0x503, /* a0 HT_GRAPH_F_*, a1 ht_graph_limits() */
+	HT_EV_GRAPH_STOP	= 0x504, /* the graph was switched off */
+	HT_EV_TASK_SWITCH	= 0x505, /* a0 prev pid, a1 next pid; string: next comm */
 
 	/* 0xf00-0xfff: written by the host into its trace, never by a guest */
 	HT_EV_HOST_FIRST	= 0xf00,
 	HT_EV_HOST_LAST		= 0xfff,
 };
+
+/*
+ * Hypergraph argument words.  FUNC_EXIT's a1: the call's duration in ns
+ * (saturated at HT_FUNC_NS_MAX) in bits 0-47, its depth below the traced
+ * root (0: the root itself) in bits 48-63.  FUNC_AGG's a0: how many calls
+ * shorter than the minimum duration ended at that depth since the last
+ * record of this CPU, in bits 0-31, the depth in bits 48-63.
+ */
+#define HT_FUNC_NS_BITS		48
+#define HT_FUNC_NS_MAX		0xffffffffffffULL	/* HT_FUNC_NS_BITS ones */
+#define HT_FUNC_DEPTH_SHIFT	48
+
+/* ht_func_exit() - pack FUNC_EXIT's a1 */
+static inline __u64 ht_func_exit(__u64 ns, unsigned int depth)
+{
+	if (ns > HT_FUNC_NS_MAX)
+		ns = HT_FUNC_NS_MAX;
+	return ns | ((__u64)(depth & 0xffff) << HT_FUNC_DEPTH_SHIFT);
+}
+
+/* ht_func_agg() - pack FUNC_AGG's a0 */
+static inline __u64 ht_func_agg(__u32 count, unsigned int depth)
+{
+	return count | ((__u64)(depth & 0xffff) << HT_FUNC_DEPTH_SHIFT);
+}
+
+/* ht_func_ns() - duration of a packed FUNC_EXIT a1 */
+static inline __u64 ht_func_ns(__u64 a1)
+{
+	return a1 & HT_FUNC_NS_MAX;
+}
+
+/* ht_func_depth() - depth of a packed FUNC_EXIT a1 or FUNC_AGG a0 */
+static inline unsigned int ht_func_depth(__u64 w)
+{
+	return (unsigned int)(w >> HT_FUNC_DEPTH_SHIFT);
+}
+
+/* GRAPH_START's a0: how the guest traces */
+#define HT_GRAPH_F_EXITS_ONLY	0x1	/* no FUNC_ENTRY: exits carry durations */
+#define HT_GRAPH_F_IRQS		0x2	/* interrupt handlers are traced */
+#define HT_GRAPH_F_ALL		0x4	/* every function, not below roots */
+
+/* ht_graph_limits() - pack GRAPH_START's a1: max depth, min duration */
+static inline __u64 ht_graph_limits(unsigned int max_depth, __u32 min_ns)
+{
+	return (max_depth & 0xffff) | ((__u64)min_ns << 32);
+}
 
 /*
  * Phases: start_kernel() and kernel_init() in HT_EV_PHASE_*, shutdown in

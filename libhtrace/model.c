@@ -443,6 +443,8 @@ int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 
 	if (!err)
 		err = spans(m);
+	if (!err)
+		err = model_graph_build(m);
 	if (err)
 		return err;
 	verdict(m, host, reason);
@@ -467,5 +469,6 @@ void model_free(struct boot_model *m)
 	pool_free(m);
 	model_problems_free(m);
 	model_sched_free(m);
+	model_graph_free(&m->graph);
 	memset(m, 0, sizeof(*m));
 }

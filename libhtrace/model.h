@@ -28,6 +28,7 @@
 
 #include "boot.h"
 #include "events.h"
+#include "model_graph.h"
 #include "printk.h"
 #include "symbols.h"
 
@@ -388,6 +389,7 @@ struct model_clock {
  * @problems:    every warning, BUG, oops and panic, in order
  * @forensics:   the vCPUs' state and the vmcore the collector took
  * @sched:       the host scheduler's view of the vCPU threads
+ * @graph:       the hypergraph: call trees from function tracing
  * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
@@ -432,6 +434,7 @@ struct boot_model {
 	struct model_problems problems;
 	struct model_forensics forensics;
 	struct model_sched sched;
+	struct model_graph graph;
 	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;

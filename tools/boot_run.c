@@ -58,7 +58,7 @@ static int run_tool(char **argv)
 /* write_text() - report.txt (a tool_write() callback) */
 static int write_text(FILE *f, const void *m)
 {
-	return report_write_text(m, f, 15);
+	return report_write_text(m, f, 15, false);
 }
 
 /* write_json() - report.json (a tool_write() callback) */

@@ -25,6 +25,10 @@ static void report_usage(FILE *f)
 		"user marker, the shutdown (slowest first), records lost, and what failed.\n"
 		"Times are from QEMU's launch when the trace ties the guest's clock to the\n"
 		"host's (its clock samples), else from the guest TSC's zero.\n\n"
+		"  -F, --functions       the hypergraph's functions: the top ones by self and\n"
+		"                        by total time for the boot, and inside each of the\n"
+		"                        slowest traced initcalls (needs a trace with a\n"
+		"                        hypergraph; --json always has them)\n"
 		"  -j, --json            one JSON object instead of text\n"
 		"  -n, --top N           initcalls and shutdown steps listed (default 15)\n"
 		TOOL_HELP_SYMBOLS
@@ -104,10 +108,11 @@ static void log_lines(const struct boot_model *m, FILE *f)
  * @m:   the model
  * @f:   where to
  * @top: initcalls and shutdown steps listed
+ * @functions: add the hypergraph's top functions
  *
  * Return: 0, or -EIO when writing failed.
  */
-int report_write_text(const struct boot_model *m, FILE *f, size_t top)
+int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool functions)
 {
 	const struct span **slow;
 	uint64_t total = m->boot_ns ? m->boot_ns : m->end_ns;
@@ -153,6 +158,8 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
 		       total ? 100.0 * slow[i]->dur_ns / total : 0, htr_level_name(slow[i]->level),
 		       slow[i]->open ? "  (never returned)" : "");
 	free(slow);
+	if (functions)
+		functions_write_text(m, f, top);
 
 	if (m->shutdown.nr) {
 		slow = slowest(&m->shutdown);
@@ -180,11 +187,13 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top)
  * @m:    the model
  * @json: JSON instead of text
  * @top:  initcalls listed
+ * @functions: the hypergraph's functions too
  */
 struct report_out {
 	const struct boot_model *m;
 	bool json;
 	size_t top;
+	bool functions;
 };
 
 /* write_report() - the report in the form asked for (a tool_write() callback) */
@@ -192,13 +201,14 @@ static int write_report(FILE *f, const void *ctx)
 {
 	const struct report_out *r = ctx;
 
-	return r->json ? model_write_json(r->m, f) : report_write_text(r->m, f, r->top);
+	return r->json ? model_write_json(r->m, f) : report_write_text(r->m, f, r->top, r->functions);
 }
 
 /* cmd_report() - hypertrace report */
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "functions", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 'n' },
 		TOOL_OPTS_SYMBOLS,
@@ -212,10 +222,13 @@ int cmd_report(int argc, char **argv)
 	char *end;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "jn:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fjn:h", opts, NULL)) != -1) {
 		if (tool_opt(&t, c, optarg))
 			continue;
 		switch (c) {
+		case 'F':
+			r.functions = true;
+			break;
 		case 'j':
 			r.json = true;
 			break;

@@ -343,6 +343,8 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	log_tail_write(f, m);
 	vcpus_write_json(m, f);
 	sched_write_json(m, f, page);
+	if (!page)
+		functions_write_json(m, f, 20);
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss, m->problems.stray);
 	clock_write(f, m);

@@ -16,7 +16,7 @@
 
 int model_write_json(const struct boot_model *m, FILE *f);
 int model_write_page_json(const struct boot_model *m, FILE *f);
-int report_write_text(const struct boot_model *m, FILE *f, size_t top);
+int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool functions);
 int html_write(const struct boot_model *m, FILE *f);
 int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
@@ -25,6 +25,8 @@ void problems_write_json(const struct boot_model *m, FILE *f);
 void vcpus_write_text(const struct boot_model *m, FILE *f);
 void vcpus_write_json(const struct boot_model *m, FILE *f);
 void sched_write_text(const struct boot_model *m, FILE *f);
+void functions_write_text(const struct boot_model *m, FILE *f, size_t top);
+void functions_write_json(const struct boot_model *m, FILE *f, size_t top);
 void sched_write_json(const struct boot_model *m, FILE *f, bool page);
 
 /*
