@@ -99,6 +99,36 @@ static inline void hypertrace_init_rings(void)
 }
 #endif /* CONFIG_HYPERTRACE */
 
+/*
+ * The hypergraph (CONFIG_HYPERTRACE_GRAPH): function entries and exits
+ * below chosen roots.  While it runs, each ring holds this many records
+ * unless hypertrace_ring= says otherwise (8 MiB a CPU).
+ */
+#define HT_GRAPH_RING_RECORDS	(1U << 18)
+struct kobject;
+#ifdef CONFIG_HYPERTRACE_GRAPH
+void hypertrace_graph_init(void);
+bool hypertrace_graph_wanted(void);
+int hypertrace_graph_sysfs(struct kobject *kobj);
+#else
+/* hypertrace_graph_init() - nothing to start without the hypergraph */
+static inline void hypertrace_graph_init(void)
+{
+}
+
+/* hypertrace_graph_wanted() - never, without the hypergraph */
+static inline bool hypertrace_graph_wanted(void)
+{
+	return false;
+}
+
+/* hypertrace_graph_sysfs() - no switch to add without the hypergraph */
+static inline int hypertrace_graph_sysfs(struct kobject *kobj)
+{
+	return 0;
+}
+#endif /* CONFIG_HYPERTRACE_GRAPH */
+
 void __hypertrace_level(bool begin, unsigned int level);
 void __hypertrace_initcall_begin(void *fn);
 void __hypertrace_initcall_end(void *fn, int ret);

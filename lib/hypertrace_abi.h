@@ -160,8 +160,8 @@ enum ht_event_type {
 	HT_EV_MACHINE_CALL	= 0x407, /* a0 enum ht_shutdown_kind */
 
 	/* hypergraph function tracing (CONFIG_HYPERTRACE_GRAPH) */
-	HT_EV_FUNC_ENTRY	= 0x500, /* a0 fn addr, a1 return address */
-	HT_EV_FUNC_EXIT		= 0x501, /* a0 fn addr, a1 ht_func_exit() */
+	HT_EV_FUNC_ENTRY	= 0x500, /* a0 ht_func_word(), a1 return address */
+	HT_EV_FUNC_EXIT		= 0x501, /* a0 ht_func_word(), a1 ht_func_exit() */
 	HT_EV_FUNC_AGG		= 0x502, /* a0 ht_func_agg(), a1 total ns */
 	HT_EV_GRAPH_START	= 0x503, /* a0 HT_GRAPH_F_*, a1 ht_graph_limits() */
 	HT_EV_GRAPH_STOP	= 0x504, /* the graph was switched off */
@@ -173,7 +173,10 @@ enum ht_event_type {
 };
 
 /*
- * Hypergraph argument words.  FUNC_EXIT's a1: the call's duration in ns
+ * Hypergraph argument words.  FUNC_ENTRY's and FUNC_EXIT's a0: the low
+ * half of the function's address in bits 0-31 (x86_64 kernel text lies in
+ * the top 2 GiB, so the high half is all ones) and the pid of the task
+ * that called it in bits 32-63.  FUNC_EXIT's a1: the call's duration in ns
  * (saturated at HT_FUNC_NS_MAX) in bits 0-47, its depth below the traced
  * root (0: the root itself) in bits 48-63.  FUNC_AGG's a0: how many calls
  * shorter than the minimum duration ended at that depth since the last
@@ -182,6 +185,24 @@ enum ht_event_type {
 #define HT_FUNC_NS_BITS		48
 #define HT_FUNC_NS_MAX		0xffffffffffffULL	/* HT_FUNC_NS_BITS ones */
 #define HT_FUNC_DEPTH_SHIFT	48
+
+/* ht_func_word() - pack FUNC_ENTRY's and FUNC_EXIT's a0 */
+static inline __u64 ht_func_word(__u64 fn, __u32 pid)
+{
+	return (fn & 0xffffffffULL) | ((__u64)pid << 32);
+}
+
+/* ht_func_addr() - the function address of a packed a0 */
+static inline __u64 ht_func_addr(__u64 a0)
+{
+	return 0xffffffff00000000ULL | (a0 & 0xffffffffULL);
+}
+
+/* ht_func_pid() - the pid of a packed a0 */
+static inline __u32 ht_func_pid(__u64 a0)
+{
+	return (__u32)(a0 >> 32);
+}
 
 /* ht_func_exit() - pack FUNC_EXIT's a1 */
 static inline __u64 ht_func_exit(__u64 ns, unsigned int depth)

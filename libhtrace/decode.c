@@ -49,6 +49,10 @@ static const char *const event_names[] = {
 	[HT_EV_MACHINE_CALL] = "machine_call",
 	[HT_EV_FUNC_ENTRY] = "func_entry",
 	[HT_EV_FUNC_EXIT] = "func_exit",
+	[HT_EV_FUNC_AGG] = "func_agg",
+	[HT_EV_GRAPH_START] = "graph_start",
+	[HT_EV_GRAPH_STOP] = "graph_stop",
+	[HT_EV_TASK_SWITCH] = "task_switch",
 };
 
 /* htr_event_name() - name of an event type, NULL if this build does not know it */

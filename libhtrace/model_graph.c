@@ -191,6 +191,8 @@ static uint32_t task_get(struct builder *b, int pid, unsigned int cpu,
 		snprintf(t->comm, sizeof(t->comm), "other tasks");
 	else if (pid < 0)
 		snprintf(t->comm, sizeof(t->comm), "cpu%u", cpu);
+	else if (pid == 0)
+		snprintf(t->comm, sizeof(t->comm), "swapper/%u", cpu);
 	else
 		snprintf(t->comm, sizeof(t->comm), "%s", comm && *comm ? comm : "?");
 	if (pid > 0)
@@ -241,6 +243,17 @@ static uint32_t cur_task(struct builder *b, unsigned int cpu)
 	if (b->cur[cpu] == GRAPH_NONE)
 		b->cur[cpu] = task_get(b, -1, cpu, NULL);
 	return b->cur[cpu];
+}
+
+/* call_task() - the task of a FUNC_ENTRY or FUNC_EXIT: the pid it carries */
+static uint32_t call_task(struct builder *b, const struct ev *e)
+{
+	uint32_t pid = ht_func_pid(e->a0);
+	unsigned int cpu = e->cpu < MODEL_CLOCK_CPUS ? e->cpu : MODEL_CLOCK_CPUS - 1;
+
+	if (pid > INT32_MAX)
+		return cur_task(b, cpu);	/* not a pid: the CPU's task */
+	return task_get(b, (int)pid, cpu, NULL);
 }
 
 /* pend_new() - a call of task @t not yet in the tree; its index or NONE */
@@ -369,7 +382,7 @@ static void on_exit_only(struct builder *b, const struct ev *e, uint64_t t_ns,
 			 bool agg)
 {
 	unsigned int depth = ht_func_depth(agg ? e->a0 : e->a1);
-	uint32_t task = cur_task(b, e->cpu), i;
+	uint32_t task = agg ? cur_task(b, e->cpu) : call_task(b, e), i;
 	struct task_state *t;
 
 	if (task == GRAPH_NONE || task_states_fit(b))
@@ -379,8 +392,8 @@ static void on_exit_only(struct builder *b, const struct ev *e, uint64_t t_ns,
 		return;
 	}
 	t = &b->ts[task];
-	i = pend_new(t, agg ? GRAPH_SHORT : GRAPH_FUNC, agg ? 0 : e->a0, depth + 1,
-		     e->cpu);
+	i = pend_new(t, agg ? GRAPH_SHORT : GRAPH_FUNC, agg ? 0 : ht_func_addr(e->a0),
+		     depth + 1, e->cpu);
 	if (i == GRAPH_NONE)
 		return;
 	if (agg) {
@@ -407,7 +420,7 @@ static void on_exit_only(struct builder *b, const struct ev *e, uint64_t t_ns,
 /* on_call_entry() - FUNC_ENTRY: push a call on the task's stack */
 static void on_call_entry(struct builder *b, const struct ev *e, uint64_t t_ns)
 {
-	uint32_t task = cur_task(b, e->cpu), i;
+	uint32_t task = call_task(b, e), i;
 	struct task_state *t;
 
 	if (task == GRAPH_NONE || task_states_fit(b))
@@ -417,7 +430,7 @@ static void on_call_entry(struct builder *b, const struct ev *e, uint64_t t_ns)
 		b->g->too_deep++;
 		return;
 	}
-	i = pend_new(t, GRAPH_FUNC, e->a0, t->top + 1, e->cpu);
+	i = pend_new(t, GRAPH_FUNC, ht_func_addr(e->a0), t->top + 1, e->cpu);
 	if (i == GRAPH_NONE)
 		return;
 	t->p[i].start_ns = t_ns;
@@ -435,7 +448,8 @@ static void on_call_entry(struct builder *b, const struct ev *e, uint64_t t_ns)
 /* on_call_exit() - FUNC_EXIT with entries: pop the call it ends */
 static void on_call_exit(struct builder *b, const struct ev *e, uint64_t t_ns)
 {
-	uint32_t task = cur_task(b, e->cpu);
+	uint32_t task = call_task(b, e);
+	uint64_t addr = ht_func_addr(e->a0);
 	struct task_state *t;
 	unsigned int k;
 
@@ -443,7 +457,7 @@ static void on_call_exit(struct builder *b, const struct ev *e, uint64_t t_ns)
 		return;
 	t = &b->ts[task];
 	for (k = t->top; k > 0; k--)
-		if (t->p[t->stack[k - 1]].addr == e->a0)
+		if (t->p[t->stack[k - 1]].addr == addr)
 			break;
 	if (!k) {
 		b->g->unmatched++;	/* its entry was lost */
@@ -485,6 +499,25 @@ static void finish(struct builder *b)
 			for (uint32_t w = t->wait[d]; w != GRAPH_NONE; w = t->p[w].next)
 				place(b, t, w, root);
 		task_reset(t);
+	}
+}
+
+/* task_names() - name each task's root "comm (pid)", with the last comm seen */
+static void task_names(struct builder *b)
+{
+	char name[48];
+
+	for (size_t i = 0; i < b->g->nr_task; i++) {
+		const struct graph_task *t = &b->g->task[i];
+		const char *s;
+
+		if (t->pid > 0)
+			snprintf(name, sizeof(name), "%s (%d)", t->comm, t->pid);
+		else
+			snprintf(name, sizeof(name), "%s", t->comm);
+		s = model_strdup(b->m, name);
+		if (s)
+			b->g->node[t->root].name = s;
 	}
 }
 
@@ -639,6 +672,7 @@ int model_graph_build(struct boot_model *m)
 	}
 	finish(&b);
 	self_times(&m->graph);
+	task_names(&b);
 	if (m->graph.present)
 		ret = initcall_nodes(m);
 	for (size_t i = 0; i < b.ts_alloc; i++)

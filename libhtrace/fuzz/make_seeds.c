@@ -132,6 +132,17 @@ static void emit_some(void)
 	ht_emit(HT_EV_START_KERNEL, 0, 0);
 	ht_emit(HT_EV_INITCALL_BEGIN, 0xffffffff81000000ULL, 6);
 	ht_emit(HT_EV_INITCALL_END, 0xffffffff81000000ULL, 0);
+	/* a hypergraph: a task, a call with a child, an exits-only stretch */
+	ht_emit(HT_EV_GRAPH_START, 0, ht_graph_limits(4, 0));
+	ht_emit_str(HT_EV_TASK_SWITCH, 0, 1, "swapper/0");
+	ht_emit(HT_EV_FUNC_ENTRY, 0xffffffff81000100ULL, 0xffffffff81000010ULL);
+	ht_emit(HT_EV_FUNC_ENTRY, 0xffffffff81000200ULL, 0xffffffff81000110ULL);
+	ht_emit(HT_EV_FUNC_EXIT, 0xffffffff81000200ULL, ht_func_exit(500, 1));
+	ht_emit(HT_EV_FUNC_EXIT, 0xffffffff81000100ULL, ht_func_exit(900, 0));
+	ht_emit(HT_EV_GRAPH_START, HT_GRAPH_F_EXITS_ONLY, ht_graph_limits(0, 100));
+	ht_emit(HT_EV_FUNC_AGG, ht_func_agg(3, 1), 90);
+	ht_emit(HT_EV_FUNC_EXIT, 0xffffffff81000100ULL, ht_func_exit(900, 0));
+	ht_emit(HT_EV_GRAPH_STOP, 0, 0);
 	ht_emit_str(HT_EV_PANIC, 0, 1, "Kernel panic - not syncing: seed");
 }
 
