@@ -12,6 +12,9 @@
  *   ht_init=exit       exit with status 1: the kernel panics ("Attempted to
  *                      kill init"), which tests the panic path
  *
+ * and, first, if the command line has ht_graph=off, switches the kernel's
+ * hypergraph off through /sys/kernel/hypertrace/graph.
+ *
  * Built by mkinitramfs.sh (gcc -static -Os -Wall -Wextra -Werror).
  */
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #define MARKER_PATH	"/sys/kernel/hypertrace/marker"
+#define GRAPH_PATH	"/sys/kernel/hypertrace/graph"
 #define MARKER_TEXT	"userspace: init started"
 #define CMDLINE_MAX	4096
 #define SLEEP_MAX	86400UL
@@ -112,6 +116,23 @@ static void write_marker(void)
 	close(fd);
 }
 
+/* Switch the hypergraph off if the command line (@cmdline) says ht_graph=off. */
+static void graph_switch(const char *cmdline)
+{
+	const char *p = strstr(cmdline, "ht_graph=off");
+	int fd;
+
+	if (!p || (p != cmdline && p[-1] != ' '))
+		return;
+	fd = open(GRAPH_PATH, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		say("switching " GRAPH_PATH " off failed");
+	else
+		say("hypergraph switched off");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Read /proc/cmdline into @buf (NUL-terminated); empty on failure. */
 static void read_cmdline(char *buf, size_t size)
 {
@@ -190,6 +211,7 @@ int main(void)
 	write_marker();
 
 	read_cmdline(cmdline, sizeof(cmdline));
+	graph_switch(cmdline);
 	act = parse_action(cmdline, &secs);
 	if (act == ACT_EXIT) {
 		say("exiting (the kernel will panic)");
