@@ -55,7 +55,7 @@ def collect(name, append, icount=False, opts=()):
         cmd += ['--clock', 'icount']
     p = subprocess.run(cmd + list(opts) + ['--'] + qemu, capture_output=True, text=True,
                        timeout=600)
-    r = subprocess.run([htboot.HYPERTRACE, 'report', '--json', '--top', '1000', out],
+    r = subprocess.run([htboot.HYPERTRACE, 'report', '--json', '--top', '1000', '--system-map', htboot.SYSTEM_MAP, out],
                        capture_output=True, text=True)
     rep = json.loads(r.stdout) if r.returncode == 0 else None
     return p.returncode, p.stderr + r.stderr, rep, out
@@ -104,7 +104,7 @@ t.ok(LO * 1e6 <= a.get('total_ns', 0) <= HI * 1e6 and LO * 1e6 <= b.get('total_n
 t.ok(ic is not None and LO * 2e6 <= ic['traced_ns'] <= HI * 2e6 and ic['traced_ns'] <= ic['dur_ns'],
      'initcalls: the initcall\'s traced time %.3f ms (2 ms), inside its span %.3f ms'
      % (ms(ic['traced_ns']) if ic else 0, ms(ic['dur_ns']) if ic else 0))
-p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', trace], capture_output=True,
+p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True,
                    text=True)
 t.ok(p.returncode == 0 and 'functions by self time, whole boot' in p.stdout and
      'functions by total time, whole boot' in p.stdout,
@@ -137,7 +137,7 @@ loss = (rep or {}).get('loss', {})
 t.ok(rep and loss.get('ring_full', 0) > 0 and loss.get('ring_full') == loss.get('sequence_gaps'),
      'small ring: %d records lost to a full ring, as many as the sequence gaps'
      % loss.get('ring_full', 0), repr(loss))
-p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', trace], capture_output=True,
+p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True,
                    text=True)
 t.ok(p.returncode == 0 and ('%d records lost' % rep['lost_records']) in p.stdout and
      'unmatched or unplaced' in p.stdout,

@@ -31,7 +31,7 @@ static void write_one(const unsigned char *img, size_t size, FILE *null,
 	if (!model_load_mem(&m, img, size, &o, err, sizeof(err))) {
 		switch (which % 5) {
 		case 0:
-			report_write_text(&m, null, 15);
+			report_write_text(&m, null, 15, true);
 			break;
 		case 1:
 			model_write_json(&m, null);
