@@ -11,7 +11,7 @@
 #include "util.h"
 #include "writers.h"
 
-#define FN_PER_INITCALL	8	/* functions listed inside each initcall */
+#define FN_PER_INITCALL	12	/* functions listed inside each initcall */
 
 /* ms() - nanoseconds as milliseconds */
 static double ms(uint64_t ns)
@@ -152,8 +152,9 @@ static void fn_json(FILE *f, const char *key, const struct graph_fn *fn, size_t 
  * @top: functions listed for the boot, and initcalls looked into
  *
  * "hypergraph": how the guest traced and what was lost; "functions": the
- * top functions of the boot by self and by total time, and of the @top
- * slowest traced initcalls by self time.  Nothing without a graph.
+ * top functions of the boot by self and by total time, and of every
+ * traced initcall (slowest first) by self and by total time.  Nothing
+ * without a graph.
  */
 void functions_write_json(const struct boot_model *m, FILE *f, size_t top)
 {
@@ -185,7 +186,7 @@ void functions_write_json(const struct boot_model *m, FILE *f, size_t top)
 	fn_json(f, "by_total", fn, n);
 	fputs(",\"initcalls\":[", f);
 	n = initcalls_by_time(m, idx);
-	for (k = 0; k < n && k < top; k++) {
+	for (k = 0; k < n; k++) {
 		const struct span *s = &m->initcalls.s[idx[k]];
 		uint32_t node = model_graph_initcall(m, idx[k]);
 		size_t nf = model_graph_top(g, node, true, fn, FN_PER_INITCALL);
@@ -195,6 +196,9 @@ void functions_write_json(const struct boot_model *m, FILE *f, size_t top)
 		fprintf(f, ",\"dur_ns\":%" PRIu64 ",\"traced_ns\":%" PRIu64 ",", s->dur_ns,
 			g->node[node].total_ns);
 		fn_json(f, "by_self", fn, nf);
+		nf = model_graph_top(g, node, false, fn, FN_PER_INITCALL);
+		fputc(',', f);
+		fn_json(f, "by_total", fn, nf);
 		fputc('}', f);
 	}
 	fputs("]}", f);
