@@ -89,7 +89,7 @@ STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
-.PHONY: all check check-host check-asan check-series fuzz bench bench-gate deps clean kernel initramfs demo
+.PHONY: all check check-host check-asan check-series fuzz bench bench-gate bench-graph deps clean kernel initramfs demo
 .SUFFIXES:
 
 all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm $(B)/tests/test_chan_sched
@@ -326,6 +326,13 @@ bench-gate: all $(BOOT_DEPS)
 		--method speed-fdr='--normalize speed --fdr'
 	$(Q)HT_BUILD=$(B) bench/gate-sensitivity.py --clock icount --boots 6 --side 3 \
 		--delays 20,50,100 --splits 40
+
+# the hypergraph's boot overhead against ftrace's function_graph (boots;
+# about 10 minutes on virtual time, 30 on real time)
+bench-graph: all $(BOOT_DEPS)
+	$(Q)HT_BUILD=$(B) bench/graph-overhead.py --clock icount
+	$(Q)HT_BUILD=$(B) bench/graph-overhead.py --clock real --rounds 5 \
+		--rows off,levels,graph-shmem,graph-port,graph-batch,ftrace-fg,pm-graph,graph-d2
 
 deps:
 	scripts/install-deps.sh

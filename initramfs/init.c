@@ -13,12 +13,15 @@
  *                      kill init"), which tests the panic path
  *
  * and, first, if the command line has ht_graph=off, switches the kernel's
- * hypergraph off through /sys/kernel/hypertrace/graph.
+ * hypergraph off through /sys/kernel/hypertrace/graph; with ht_ftrace=stats
+ * it mounts tracefs and prints each CPU's ftrace ring buffer statistics
+ * (entries, overrun, bytes) on the console, for the benchmarks' ftrace rows.
  *
  * Built by mkinitramfs.sh (gcc -static -Os -Wall -Wextra -Werror).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -28,6 +31,7 @@
 
 #define MARKER_PATH	"/sys/kernel/hypertrace/marker"
 #define GRAPH_PATH	"/sys/kernel/hypertrace/graph"
+#define TRACEFS_PATH	"/sys/kernel/tracing"
 #define MARKER_TEXT	"userspace: init started"
 #define CMDLINE_MAX	4096
 #define SLEEP_MAX	86400UL
@@ -133,6 +137,47 @@ static void graph_switch(const char *cmdline)
 		close(fd);
 }
 
+/* Print the "entries", "overrun" and "bytes" lines of one CPU's ftrace stats. */
+static int ftrace_cpu_stats(unsigned int cpu)
+{
+	char path[96], buf[1024], line[192];
+	char *save = NULL, *tok;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS_PATH "/per_cpu/cpu%u/stats", cpu);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (tok = strtok_r(buf, "\n", &save); tok;
+	     tok = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(tok, "entries:", 8) && strncmp(tok, "overrun:", 8) &&
+		    strncmp(tok, "bytes:", 6))
+			continue;
+		snprintf(line, sizeof(line), "ftrace cpu%u %s", cpu, tok);
+		say(line);
+	}
+	return 0;
+}
+
+/* With ht_ftrace=stats on @cmdline, print ftrace's per-CPU buffer statistics. */
+static void ftrace_stats(const char *cmdline)
+{
+	const char *p = strstr(cmdline, "ht_ftrace=stats");
+	unsigned int cpu;
+
+	if (!p || (p != cmdline && p[-1] != ' '))
+		return;
+	mount_once("tracefs", TRACEFS_PATH);
+	for (cpu = 0; ftrace_cpu_stats(cpu) == 0; cpu++)
+		;
+	if (!cpu)
+		say("ftrace stats: no " TRACEFS_PATH "/per_cpu/cpu0/stats");
+}
+
 /* Read /proc/cmdline into @buf (NUL-terminated); empty on failure. */
 static void read_cmdline(char *buf, size_t size)
 {
@@ -212,6 +257,7 @@ int main(void)
 
 	read_cmdline(cmdline, sizeof(cmdline));
 	graph_switch(cmdline);
+	ftrace_stats(cmdline);
 	act = parse_action(cmdline, &secs);
 	if (act == ACT_EXIT) {
 		say("exiting (the kernel will panic)");

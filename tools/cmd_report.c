@@ -31,6 +31,11 @@ static void report_usage(FILE *f)
 		"                        hypergraph; --json always has them)\n"
 		"  -j, --json            one JSON object instead of text\n"
 		"  -n, --top N           initcalls and shutdown steps listed (default 15)\n"
+		"  -T, --tree INITCALL   only the hypergraph's call tree of that initcall:\n"
+		"                        each function at each place, total and self ms\n"
+		"                        and calls, slowest first\n"
+		"      --tree-min PCT    fold children below PCT %% of the initcall's time\n"
+		"                        into one line (default 1)\n"
 		TOOL_HELP_SYMBOLS
 		TOOL_HELP_HELP "\n"
 		"Exit status: 0 report written; 1 unreadable trace or unwritable output;\n"
@@ -188,12 +193,16 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
  * @json: JSON instead of text
  * @top:  initcalls listed
  * @functions: the hypergraph's functions too
+ * @tree: the initcall whose call tree is asked for, or NULL
+ * @tree_min: folding threshold of --tree, percent of the initcall's time
  */
 struct report_out {
 	const struct boot_model *m;
 	bool json;
 	size_t top;
 	bool functions;
+	const char *tree;
+	double tree_min;
 };
 
 /* write_report() - the report in the form asked for (a tool_write() callback) */
@@ -201,6 +210,8 @@ static int write_report(FILE *f, const void *ctx)
 {
 	const struct report_out *r = ctx;
 
+	if (r->tree)
+		return calltree_write_text(r->m, f, r->tree, r->tree_min);
 	return r->json ? model_write_json(r->m, f) : report_write_text(r->m, f, r->top, r->functions);
 }
 
@@ -211,18 +222,20 @@ int cmd_report(int argc, char **argv)
 		{ "functions", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 'n' },
+		{ "tree", required_argument, NULL, 'T' },
+		{ "tree-min", required_argument, NULL, 'M' },
 		TOOL_OPTS_SYMBOLS,
 		TOOL_OPTS_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_opts t = { 0 };
-	struct report_out r = { .top = 15 };
+	struct report_out r = { .top = 15, .tree_min = 1.0 };
 	struct boot_model m;
 	long top;
 	char *end;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "Fjn:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Fjn:T:h", opts, NULL)) != -1) {
 		if (tool_opt(&t, c, optarg))
 			continue;
 		switch (c) {
@@ -231,6 +244,16 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'j':
 			r.json = true;
+			break;
+		case 'T':
+			r.tree = optarg;
+			break;
+		case 'M':
+			r.tree_min = strtod(optarg, &end);
+			if (*end || end == optarg || !(r.tree_min >= 0 && r.tree_min <= 100)) {
+				err_msg("report: invalid --tree-min '%s': a percentage, 0 to 100\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'n':
 			top = strtol(optarg, &end, 10);
@@ -248,6 +271,10 @@ int cmd_report(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (r.tree && r.json) {
+		err_msg("report: --tree writes text; the JSON has the trees in 'functions'\n");
+		return EXIT_USAGE;
+	}
 	if (optind != argc - 1) {
 		err_msg("report: expected one TRACE argument\n");
 		report_usage(stderr);
@@ -256,6 +283,10 @@ int cmd_report(int argc, char **argv)
 	if (tool_load(&m, argv[optind], &t, false))
 		return EXIT_FAIL;
 	r.m = &m;
+	if (r.tree && calltree_find(&m, r.tree) < 0) {
+		model_free(&m);
+		return EXIT_FAIL;
+	}
 	ret = tool_write("report", "-", write_report, &r) ? EXIT_FAIL : EXIT_OK;
 	model_free(&m);
 	return ret;

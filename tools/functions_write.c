@@ -27,8 +27,8 @@ static void graph_mode(const struct model_graph *g, char *buf, size_t len)
 		 ", entries and exits", g->flags & HT_GRAPH_F_IRQS ? ", with interrupts" : "");
 }
 
-/* graph_lost() - calls the graph could not place, all causes */
-static uint64_t graph_lost(const struct model_graph *g)
+/* graph_lost_calls() - calls the graph could not place, all causes */
+uint64_t graph_lost_calls(const struct model_graph *g)
 {
 	return g->unmatched + g->too_deep + g->nodes_dropped;
 }
@@ -101,9 +101,9 @@ void functions_write_text(const struct boot_model *m, FILE *f, size_t top)
 	fprintf(f, "\nhypergraph: %s; %" PRIu64 " calls, %zu places in %zu task trees, "
 		"%" PRIu64 " short calls counted", mode, g->exits + g->unmatched, g->nr_node,
 		g->nr_task, g->short_calls);
-	if (graph_lost(g))
+	if (graph_lost_calls(g))
 		fprintf(f, "; %" PRIu64 " calls unmatched or unplaced (records lost)",
-			graph_lost(g));
+			graph_lost_calls(g));
 	fputc('\n', f);
 	fn = calloc(top > FN_PER_INITCALL ? top : FN_PER_INITCALL, sizeof(*fn));
 	idx = calloc(m->initcalls.nr + 1, sizeof(*idx));

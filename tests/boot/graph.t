@@ -16,6 +16,7 @@ switched off.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,6 +110,22 @@ p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', '--system-map', 
 t.ok(p.returncode == 0 and 'functions by self time, whole boot' in p.stdout and
      'functions by total time, whole boot' in p.stdout,
      'initcalls: report --functions lists the boot\'s top functions', p.stdout[-1500:])
+
+p = subprocess.run([htboot.HYPERTRACE, 'report', '--tree', 'ht_selftest_graph', '--tree-min', '0',
+                    '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True, text=True)
+rows = []
+for line in p.stdout.splitlines():
+    m = re.match(r'^\s*[\d.]+\s+[\d.]+\s+(\d+)  ( *)(\S+)', line)
+    if m:
+        rows.append((len(m.group(2)) // 2, m.group(3), int(m.group(1))))
+want = [(0, 'ht_selftest_graph', 1), (1, 'ht_selftest_graph_a', 1), (2, 'ht_selftest_graph_leaf', 2),
+        (1, 'ht_selftest_graph_b', 1), (2, 'ht_selftest_graph_leaf', 4)]
+# udelay()'s own callees (delay_tsc, ...) may sit below _leaf; the tree's
+# three levels are what is asserted
+top3 = [r for r in rows if r[0] <= 2 and r[1].startswith('ht_selftest_graph')]
+t.ok(p.returncode == 0 and sorted(top3) == sorted(want),
+     'initcalls: report --tree ht_selftest_graph nests _a (_leaf x2) and _b (_leaf x4)',
+     p.stdout[:1500] + p.stderr)
 
 # 2. virtual time: exact counts of the known tree under each option
 COUNTS = [
