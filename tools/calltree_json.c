@@ -15,8 +15,11 @@
  *     nodes over the fraction were folded for want of room,
  *     "rows": [[name, parent row, calls, total_ns, self_ns, open,
  *               nodes folded (0 but for an "[other]" row)], ...]}],
+ *   "tasks": [{"task": index of the task, "name": "comm (pid)", the
+ *     same members}]: each task's tree for the whole boot, after the
+ *     initcalls', in what the budget left, most traced time first,
  *   "trees": initcalls with a tree, "skipped": traced initcalls left
- *   without one (the budget was spent), "out_of_memory"}
+ *   without one (the budget was spent), "tasks_skipped", "out_of_memory"}
  * Rows come parents first; row 0 is the initcall, parent -1.
  */
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include "writers.h"
 
 #define OTHER_NAME	"[other]"
+#define CALLTREE_TASKS	64	/* tasks given a whole-boot tree, most traced time first */
 
 const struct calltree_limits calltree_defaults = {
 	.min_frac = 0.001,
@@ -69,6 +73,7 @@ struct ct {
 	struct names names;
 	size_t lacking;		/* kept rows with children, no "[other]" row yet */
 	bool capped;		/* a node long enough was folded: no room */
+	bool whole;		/* the whole tree fits: an "[other]" row replaces nodes */
 };
 
 /* hash() - FNV-1a of a name */
@@ -221,12 +226,13 @@ static void fold(struct ct *c, uint32_t node, uint32_t parent_row)
 }
 
 /*
- * room() - another node can be kept: its row, and an "[other]" row for it
- * and for every kept row that may still need one, fit in @max rows
+ * room() - another node can be kept: the whole tree fits in @max rows, or
+ * its row and an "[other]" row for it and for every kept row that may
+ * still need one do
  */
 static bool room(const struct ct *c, size_t max)
 {
-	return c->nrow + c->lacking + 2 <= max;
+	return c->whole || c->nrow + c->lacking + 2 <= max;
 }
 
 /*
@@ -241,6 +247,7 @@ static int prune(struct ct *c, uint32_t root, uint64_t min_ns, size_t max)
 	c->nheap = 0;
 	c->lacking = 0;
 	c->capped = false;
+	c->whole = c->size[root] <= max;
 	if (heap_push(c, root, UINT32_MAX))
 		return -1;
 	while (c->nheap) {
@@ -279,11 +286,13 @@ static const char *row_name(const struct ct *c, const struct row *r)
 	return c->g->node[r->node].name ? c->g->node[r->node].name : "?";
 }
 
-/* tree_write() - one initcall's entry, from c->row */
-static void tree_write(struct ct *c, FILE *f, const struct boot_model *m, size_t ic,
-		       uint32_t root, bool first)
+/*
+ * tree_write() - one tree's entry, from c->row: @key ("ic" or "task") is
+ * @index, @name and @dur_ns the initcall's or the task's
+ */
+static void tree_write(struct ct *c, FILE *f, const char *key, size_t index,
+		       const char *name, uint64_t dur_ns, uint32_t root, bool first)
 {
-	const char *name = m->initcalls.s[ic].name;
 	uint64_t folded = 0;
 	size_t kept = 0;
 
@@ -291,10 +300,10 @@ static void tree_write(struct ct *c, FILE *f, const struct boot_model *m, size_t
 		folded += c->row[i].folded;
 		kept += c->row[i].node != GRAPH_NONE;
 	}
-	fprintf(f, "%s\n{\"ic\":%zu,\"name\":", first ? "" : ",", ic);
+	fprintf(f, "%s\n{\"%s\":%zu,\"name\":", first ? "" : ",", key, index);
 	print_json_string(f, name, strlen(name));
 	fprintf(f, ",\"dur_ns\":%" PRIu64 ",\"nodes\":%" PRIu32 ",\"kept\":%zu,\"folded\":%"
-		PRIu64 ",\"capped\":%s,\"rows\":[", m->initcalls.s[ic].dur_ns, c->size[root], kept,
+		PRIu64 ",\"capped\":%s,\"rows\":[", dur_ns, c->size[root], kept,
 		folded, c->capped ? "true" : "false");
 	for (size_t i = 0; i < c->nrow; i++) {
 		const struct row *r = &c->row[i];
@@ -306,6 +315,57 @@ static void tree_write(struct ct *c, FILE *f, const struct boot_model *m, size_t
 			r->total_ns, r->self_ns, r->open, r->folded);
 	}
 	fputs("]}", f);
+}
+
+/* task_longer() - qsort order of task indices: most traced time first */
+static const struct model_graph *sort_g;
+static int task_longer(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t dx = sort_g->node[sort_g->task[x].root].total_ns;
+	uint64_t dy = sort_g->node[sort_g->task[y].root].total_ns;
+
+	if (dx != dy)
+		return dx < dy ? 1 : -1;
+	return (x > y) - (x < y);
+}
+
+/*
+ * tasks_write() - the entries of "tasks": the whole boot's tree of each
+ * task (most traced time first, at most CALLTREE_TASKS) in what the budget
+ * left; the traced tasks left without one
+ */
+static size_t tasks_write(struct ct *c, FILE *f, const struct calltree_limits *lim,
+			  size_t max, size_t budget, size_t *used)
+{
+	const struct model_graph *g = c->g;
+	size_t *t = calloc(g->nr_task + 1, sizeof(*t)), n = 0, skipped = 0;
+	bool first = true;
+
+	if (!t)
+		return g->nr_task;
+	/* a task none of whose calls were traced has no tree */
+	for (size_t i = 0; i < g->nr_task; i++)
+		if (g->task[i].root < g->nr_node && g->node[g->task[i].root].child != GRAPH_NONE)
+			t[n++] = i;
+	sort_g = g;
+	qsort(t, n, sizeof(*t), task_longer);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t root = g->task[t[k]].root;
+		size_t cap = max < budget - *used ? max : budget - *used;
+		const char *name = g->node[root].name ? g->node[root].name : "?";
+
+		if (cap < 2 || k >= CALLTREE_TASKS || prune(c, root,
+		    (uint64_t)(g->node[root].total_ns * lim->min_frac), cap)) {
+			skipped++;
+			continue;
+		}
+		*used += c->nrow;
+		tree_write(c, f, "task", t[k], name, g->node[root].total_ns, root, first);
+		first = false;
+	}
+	free(t);
+	return skipped;
 }
 
 /* ic_slower() - qsort order of initcall indices: longest first, then boot order */
@@ -326,7 +386,8 @@ static int ic_slower(const void *a, const void *b)
  * @lim: the pruning (calltree_defaults for the defaults)
  * @f:   where to
  *
- * Initcalls are taken slowest first while the page's node budget lasts.
+ * Initcalls are taken slowest first while the page's node budget lasts,
+ * then the tasks (tasks_write()).
  *
  * Return: 0, or -ENOMEM (the member is then written empty, and says so).
  */
@@ -335,6 +396,7 @@ int calltree_write_json(const struct boot_model *m, const struct calltree_limits
 {
 	const struct model_graph *g = &m->graph;
 	size_t *ics = NULL, nic = 0, used = 0, skipped = 0, max, budget, k = 0;
+	size_t tasks_skipped = 0;
 	struct ct c = { .g = g };
 	bool first = true;
 	int ret = -ENOMEM;
@@ -343,14 +405,15 @@ int calltree_write_json(const struct boot_model *m, const struct calltree_limits
 		return 0;
 	max = lim->max_nodes > MODEL_GRAPH_MAX_NODES ? MODEL_GRAPH_MAX_NODES : lim->max_nodes;
 	max = max < 2 ? 2 : max;	/* the initcall and its "[other]" */
-	budget = lim->budget > 2 * g->nr_node + 2 ? 2 * g->nr_node + 2 : lim->budget;
+	budget = lim->budget > MODEL_GRAPH_MAX_NODES ? MODEL_GRAPH_MAX_NODES : lim->budget;
 	fprintf(f, ",\n\"calltrees\":{\"min_frac\":%g,\"max_nodes\":%zu,\"budget\":%zu,"
 		"\"initcalls\":[", lim->min_frac, max, lim->budget);
 	ics = calloc(m->initcalls.nr + 1, sizeof(*ics));
 	c.size = subtree_sizes(g);
 	c.row = calloc(max + 1, sizeof(*c.row));
-	/* names: at most one per row the budget allows, and "[other]" */
-	if (!ics || !c.size || !c.row || names_init(&c.names, budget + 1))
+	/* names: one per node at most (and per row the budget allows), and "[other]" */
+	if (!ics || !c.size || !c.row ||
+	    names_init(&c.names, (budget < g->nr_node ? budget : g->nr_node) + 2))
 		goto out_free;
 	name_index(&c.names, OTHER_NAME);
 	for (size_t i = 0; i < m->initcalls.nr; i++)
@@ -369,19 +432,24 @@ int calltree_write_json(const struct boot_model *m, const struct calltree_limits
 		if (prune(&c, root, (uint64_t)(g->node[root].total_ns * lim->min_frac), cap))
 			break;
 		used += c.nrow;		/* "[other]" rows count: the budget bounds the page */
-		tree_write(&c, f, m, ics[k], root, first);
+		tree_write(&c, f, "ic", ics[k], m->initcalls.s[ics[k]].name,
+			   m->initcalls.s[ics[k]].dur_ns, root, first);
 		first = false;
 	}
 	ret = k == nic ? 0 : -ENOMEM;
 out_free:
+	fputs("],\n\"tasks\":[", f);
+	if (!ret)
+		tasks_skipped = tasks_write(&c, f, lim, max, budget, &used);
 	fputs("],\n\"names\":[", f);
 	for (size_t i = 0; i < c.names.nr; i++) {
 		if (i)
 			fputc(',', f);
 		print_json_string(f, c.names.list[i], strlen(c.names.list[i]));
 	}
-	fprintf(f, "],\"trees\":%zu,\"skipped\":%zu,\"out_of_memory\":%s}",
-		k - skipped, skipped + (nic - k), ret ? "true" : "false");
+	fprintf(f, "],\"trees\":%zu,\"skipped\":%zu,\"tasks_skipped\":%zu,"
+		"\"out_of_memory\":%s}", k - skipped, skipped + (nic - k),
+		ret ? g->nr_task : tasks_skipped, ret ? "true" : "false");
 	names_free(&c.names);
 	free(c.heap);
 	free(c.row);

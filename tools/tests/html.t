@@ -232,6 +232,14 @@ ok([r[:3] for r in rows] == [['\u25beknown_init', '1', '2.000'], ['\u25beknown_b
                              ['known_leaf', '4', '1.000'], ['\u25beknown_a', '1', '1.000'],
                              ['known_leaf', '2', '1.000']],
    'known tree: the tree table shows it opened three levels deep, longest first', repr(rows))
+tasks = page_json(html4)['calltrees'].get('tasks', [])
+got = sorted(tree_of(ct, tasks[0])) if tasks else []
+ok(len(tasks) == 1 and tasks[0]['name'] == '? (1)' and tasks[0]['kept'] == 7 and
+   got == sorted([('? (1)', None, 1, 2_000_130, 0, 0),
+                  ('do_one_initcall', '? (1)', 1, 2_000_130, 20, 0)] +
+                 [w[:1] + (w[1] or 'do_one_initcall',) + w[2:] for w in want]),
+   'calltrees: pid 1\'s whole-boot tree: the task, do_one_initcall, the known tree',
+   repr(got))
 
 # 100k places below one initcall: 1,000 callees with 100 callees each
 g = Graph()
