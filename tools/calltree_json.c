@@ -264,15 +264,17 @@ static int prune(struct ct *c, uint32_t root, uint64_t min_ns, size_t max)
 		c->lacking += c->g->node[p.node].child != GRAPH_NONE;
 		for (uint32_t k = c->g->node[p.node].child; k != GRAPH_NONE;
 		     k = c->g->node[k].next) {
-			if (k >= c->g->nr_node)
+			/* children come after their parent (the builder appends):
+			 * anything else is no tree, and is not followed */
+			if (k >= c->g->nr_node || k <= p.node)
 				break;
 			/* short of the bar, or no room left: folded now, never queued */
 			if (c->g->node[k].total_ns < min_ns || !room(c, max)) {
 				c->capped |= c->g->node[k].total_ns >= min_ns;
 				fold(c, k, r);
-			}
-			else if (heap_push(c, k, r))
+			} else if (heap_push(c, k, r)) {
 				return -1;
+			}
 		}
 	}
 	return 0;
