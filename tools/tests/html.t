@@ -232,6 +232,22 @@ ok([r[:3] for r in rows] == [['\u25beknown_init', '1', '2.000'], ['\u25beknown_b
                              ['known_leaf', '4', '1.000'], ['\u25beknown_a', '1', '1.000'],
                              ['known_leaf', '2', '1.000']],
    'known tree: the tree table shows it opened three levels deep, longest first', repr(rows))
+# zoomed into _b (#tree=...&focus=, as a click on its bar does): the
+# initcall above it faded, _b the full width, its leaf in proportion (each
+# bar is drawn 0.5 px short, a gap)
+dom = subprocess.run([chromium] + flags + ['--dump-dom', 'file://' + html4 +
+                                           '#tree=known_init&focus=known_b'],
+                     capture_output=True, text=True, timeout=120).stdout
+bars = [(c, int(d), n, float(w)) for w, c, d, n in
+        re.findall(r'<rect [^>]*width="([0-9.]+)"[^>]*class="(fl[^"]*)"[^>]*data-depth="(\d+)" '
+                   r'data-name="([^"]*)"', dom)]
+wide_ = max([b[3] for b in bars] or [0])
+ok(re.search(r'<svg id="flame"[^>]*data-focus="known_b"', dom) and
+   [b[:3] for b in bars] == [('fl anc', 0, 'known_init'), ('fl', 1, 'known_b'), ('fl', 2, 'known_leaf')]
+   and wide_ > 1000 and bars[0][3] == bars[1][3] == wide_ and
+   abs(bars[2][3] + 0.5 - (wide_ + 0.5) * 1_000_000 / 1_000_050) < 0.01,
+   'known tree: zoomed into _b, the flame graph shows the initcall faded above, _b the full '
+   'width and its leaf 1,000,000/1,000,050 of it', repr(bars))
 tasks = page_json(html4)['calltrees'].get('tasks', [])
 got = sorted(tree_of(ct, tasks[0])) if tasks else []
 ok(len(tasks) == 1 and tasks[0]['name'] == '? (1)' and tasks[0]['kept'] == 7 and
