@@ -310,7 +310,8 @@ static void log_tail_write(FILE *f, const struct boot_model *m)
 }
 
 /* json_write() - the model as JSON; @page: the HTML page's compact form */
-static int json_write(const struct boot_model *m, FILE *f, bool page)
+static int json_write(const struct boot_model *m, FILE *f, bool page,
+		      const struct calltree_limits *lim)
 {
 	bool host = m->sched.aligned;	/* stolen time and migrations per span */
 
@@ -345,6 +346,8 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
 	sched_write_json(m, f, page);
 	if (!page)
 		functions_write_json(m, f, 20);
+	else if (lim && lim->budget)
+		calltree_write_json(m, lim, f);	/* out of memory: it says so */
 	fprintf(f, ",\n\"lost_records\":%" PRIu64, m->lost);
 	loss_write(f, &m->loss, m->problems.stray);
 	clock_write(f, m);
@@ -365,20 +368,22 @@ static int json_write(const struct boot_model *m, FILE *f, bool page)
  */
 int model_write_json(const struct boot_model *m, FILE *f)
 {
-	return json_write(m, f, false);
+	return json_write(m, f, false, NULL);
 }
 
 /**
  * model_write_page_json() - the same for the HTML page, initcalls as rows
- * @m: the model
- * @f: where to
+ * @m:   the model
+ * @lim: the call trees' pruning (calltree_write_json()), NULL for none
+ * @f:   where to
  *
  * The page's script turns "initcall_rows" back into the objects of
  * model_write_json() (see report.html.in).
  *
  * Return: 0, or -EIO when writing failed.
  */
-int model_write_page_json(const struct boot_model *m, FILE *f)
+int model_write_page_json(const struct boot_model *m, const struct calltree_limits *lim,
+			  FILE *f)
 {
-	return json_write(m, f, true);
+	return json_write(m, f, true, lim);
 }

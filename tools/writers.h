@@ -14,10 +14,28 @@
 
 #include "model.h"
 
+/**
+ * struct calltree_limits - how the HTML report prunes its call trees
+ * @min_frac:  a node is kept when its total is at least this fraction of
+ *             its initcall's
+ * @max_nodes: rows (kept nodes and "[other]") per initcall
+ * @budget:    rows for the whole page; 0: no call trees
+ */
+struct calltree_limits {
+	double min_frac;
+	size_t max_nodes;
+	size_t budget;
+};
+extern const struct calltree_limits calltree_defaults;
+
 int model_write_json(const struct boot_model *m, FILE *f);
-int model_write_page_json(const struct boot_model *m, FILE *f);
+int model_write_page_json(const struct boot_model *m, const struct calltree_limits *lim,
+			  FILE *f);
+int calltree_write_json(const struct boot_model *m, const struct calltree_limits *lim,
+			FILE *f);
 int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool functions);
 int html_write(const struct boot_model *m, FILE *f);
+int html_write_limits(const struct boot_model *m, const struct calltree_limits *lim, FILE *f);
 int export_perfetto(const struct boot_model *m, FILE *out);
 int export_csv(const struct boot_model *m, FILE *out);
 void problems_write_text(const struct boot_model *m, FILE *f);

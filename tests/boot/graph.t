@@ -12,7 +12,8 @@ options give exact record counts of that tree.  A ring too small for the
 rate loses records, and exactly as many as the report counts.  The port
 doorbell carries the graph too.  It goes on after the boot (ksys_sync, which
 /init calls before power-off) until /sys/kernel/hypertrace/graph is
-switched off.
+switched off.  The HTML report of that boot draws the self-test's flame
+graph: the initcall, _a and _b below it, _leaf below each.
 """
 import json
 import os
@@ -110,6 +111,31 @@ p = subprocess.run([htboot.HYPERTRACE, 'report', '--functions', '--system-map', 
 t.ok(p.returncode == 0 and 'functions by self time, whole boot' in p.stdout and
      'functions by total time, whole boot' in p.stdout,
      'initcalls: report --functions lists the boot\'s top functions', p.stdout[-1500:])
+chromium = shutil.which('chromium') or shutil.which('chromium-browser')
+if not chromium:
+    t.ok(True, 'initcalls: the HTML report\'s flame graph # SKIP chromium is not installed')
+else:
+    page = os.path.join(work, 'initcalls.html')
+    p = subprocess.run([htboot.HYPERTRACE, 'html', '-o', page, '--system-map', htboot.SYSTEM_MAP,
+                        trace], capture_output=True, text=True)
+    c = subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+                        '--disable-background-networking', '--disable-component-update',
+                        '--user-data-dir=' + os.path.join(work, 'profile'),
+                        '--window-size=1400,1000', '--enable-logging=stderr', '--v=0',
+                        '--dump-dom', 'file://' + page + '#tree=ht_selftest_graph'],
+                       capture_output=True, text=True, timeout=120)
+    errors = [line for line in c.stderr.splitlines() if 'CONSOLE' in line or 'Uncaught' in line]
+    levels = {}
+    for d, n in re.findall(r'<rect [^>]*class="fl"[^>]*data-depth="(\d+)" data-name="([^"]*)"',
+                           c.stdout):
+        levels.setdefault(int(d), []).append(n)
+    # below _leaf, udelay()'s callees make further levels
+    t.ok(p.returncode == 0 and not errors and levels.get(0) == ['ht_selftest_graph'] and
+         {'ht_selftest_graph_a', 'ht_selftest_graph_b'} <= set(levels.get(1, [])) and
+         levels.get(2, []).count('ht_selftest_graph_leaf') == 2,
+         'initcalls: the HTML report draws ht_selftest_graph\'s flame graph: the initcall, '
+         '_a and _b, _leaf under each (%d levels in all)' % len(levels),
+         p.stderr + '\n'.join(errors) + repr(levels)[:1500])
 
 p = subprocess.run([htboot.HYPERTRACE, 'report', '--tree', 'ht_selftest_graph', '--tree-min', '0',
                     '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True, text=True)
