@@ -12,9 +12,9 @@
  *     began before t;
  *   - a step waited for async work when it is the async_synchronize phase
  *     and an async span ended inside it (the last such), or when an async
- *     span ended inside it (or inside the untraced gap after it) at most
- *     min(MODEL_WAIT_SLACK_NS, a tenth of the step) before its end
- *     (inferred); the walk then goes on from that span's start;
+ *     span ended inside a step of MODEL_WAIT_MIN_NS or more (or inside
+ *     the untraced gap after it) at most MODEL_WAIT_SLACK_NS before its
+ *     end (inferred); the walk then goes on from that span's start;
  *   - an async span's own cause is not in the trace: the walk goes on with
  *     the step running when it began.
  *
@@ -178,14 +178,13 @@ static const struct step *ended_in(const struct walk *w, uint64_t lo, uint64_t h
 	return a && w->as[a - 1].end > lo ? &w->as[a - 1] : NULL;
 }
 
-/* near_end() - @a ended close enough to the end of [@start, @end) to be what it waited for */
+/*
+ * near_end() - [@start, @end) is long enough to have waited, and @a ended
+ * close enough to its end to be what it waited for
+ */
 static bool near_end(const struct step *a, uint64_t start, uint64_t end)
 {
-	uint64_t slack = (end - start) / 10;
-
-	if (slack > MODEL_WAIT_SLACK_NS)
-		slack = MODEL_WAIT_SLACK_NS;
-	return a && end - a->end <= slack;
+	return a && end - start >= MODEL_WAIT_MIN_NS && end - a->end <= MODEL_WAIT_SLACK_NS;
 }
 
 /* push() - one more link, the earliest so far; NULL when out of memory */

@@ -265,8 +265,8 @@ void critical_write_json(const struct boot_model *m, FILE *f)
 	}
 	fprintf(f, "],\n\"critical_path_summary\":{\"end_ns\":%" PRIu64 ",\"end\":\"%s\","
 		"\"links\":%zu,\"on_path_ns\":%" PRIu64 ",\"share\":%.4f,\"async_ns\":%" PRIu64
-		",\"waits\":%u,\"wait_slack_ns\":%llu}", c->end_ns,
+		",\"waits\":%u,\"wait_slack_ns\":%llu,\"wait_min_ns\":%llu}", c->end_ns,
 		c->boot_done ? "boot_done" : "end_of_trace", c->nr, c->on_path_ns,
 		c->end_ns ? (double)c->on_path_ns / c->end_ns : 0, c->async_ns, c->waits,
-		(unsigned long long)MODEL_WAIT_SLACK_NS);
+		(unsigned long long)MODEL_WAIT_SLACK_NS, (unsigned long long)MODEL_WAIT_MIN_NS);
 }

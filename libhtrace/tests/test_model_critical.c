@@ -19,6 +19,7 @@
 #include "tracefile.h"
 
 #define KHZ	1000000ULL	/* 1 GHz: one TSC tick is one nanosecond */
+#define US	1000ULL		/* the tests' times are in microseconds */
 #define IC1	0xffffffff81000100ULL
 #define IC2	0xffffffff81000200ULL
 #define IC3	0xffffffff81000300ULL
@@ -35,7 +36,7 @@ struct tb {
 	uint32_t seq[4];
 };
 
-/* ring() - a ring record on CPU @cpu at TSC (= ns) @tsc */
+/* ring() - a ring record on CPU @cpu at @tsc microseconds */
 static void ring(struct tb *t, unsigned int type, unsigned int cpu, uint64_t tsc,
 		 uint64_t a0, uint64_t a1)
 {
@@ -48,7 +49,7 @@ static void ring(struct tb *t, unsigned int type, unsigned int cpu, uint64_t tsc
 			abort();
 	}
 	r = &t->ring[t->nring++];
-	r->tsc = tsc;
+	r->tsc = tsc * US;
 	r->info = ht_info(type, 0, cpu, t->seq[cpu]++);
 	r->a0 = a0;
 	r->a1 = a1;
@@ -169,7 +170,7 @@ static int path_is(const struct boot_model *m, const struct want *w, size_t n, c
 
 	for (i = 0; good && i < n; i++)
 		good = c->l[i].kind == w[i].kind && c->l[i].why == w[i].why &&
-		       c->l[i].start_ns == w[i].start && c->l[i].dur_ns == w[i].dur;
+		       c->l[i].start_ns == w[i].start * US && c->l[i].dur_ns == w[i].dur * US;
 	if (!ok(good, what))
 		for (i = 0; i < c->nr; i++)
 			printf("#   link %zu: %s %s %s @%llu +%llu\n", i,
@@ -181,7 +182,7 @@ static int path_is(const struct boot_model *m, const struct want *w, size_t n, c
 
 /*
  * test_sync_waits() - async A begins in IC1 (3500) and ends at 23000,
- * inside async_synchronize (2 us before its end: the phase is a wait by
+ * inside async_synchronize (2 ms before its end: the phase is a wait by
  * itself, not by the inference): the path is setup_arch, IC1 up to 3500, A,
  * async_synchronize (waited), free_initmem; B (6200-10000) ended early
  */
@@ -208,23 +209,25 @@ static void test_sync_waits(void)
 	}
 	is(m.async.nr, 2, "sync: two async spans");
 	ok(m.async.s[0].addr == FA && m.async.s[0].cookie == 1 && m.async.s[0].cpu == 1 &&
-	   m.async.s[0].start_ns == 3500 && m.async.s[0].dur_ns == 19500 && !m.async.s[0].open,
-	   "sync: A paired by its cookie: CPU 1, 3500 + 19500 ns");
+	   m.async.s[0].start_ns == 3500 * US && m.async.s[0].dur_ns == 19500 * US &&
+	   !m.async.s[0].open, "sync: A paired by its cookie: CPU 1, 3.5 + 19.5 ms");
 	ok(!m.async.unmatched_ends && !m.async.duplicate_begins && !m.async.fn_mismatches &&
 	   !m.async.dropped, "sync: nothing unpaired");
 	path_is(&m, w, 5, "sync: setup_arch, IC1 until A began, A, async_synchronize waited, "
 		"free_initmem");
-	ok(m.critical.boot_done && m.critical.end_ns == 27000, "sync: the path ends at BOOT_DONE");
+	ok(m.critical.boot_done && m.critical.end_ns == 27000 * US,
+	   "sync: the path ends at BOOT_DONE");
 	is(m.critical.waits, 1, "sync: one wait");
-	is(m.critical.async_ns, 19500, "sync: A's 19.5 us on the path");
+	is(m.critical.async_ns, 19500 * US, "sync: A's 19.5 ms on the path");
 	/* 1000-2000, 3100-25050 (IC1, A, sync overlap once), 25100-26000 */
-	is(m.critical.on_path_ns, 1000 + 21950 + 900, "sync: the time the links cover, once");
+	is(m.critical.on_path_ns, (1000 + 21950 + 900) * US,
+	   "sync: the time the links cover, once");
 	model_free(&m);
 	free(t.ring);
 }
 
 /*
- * test_inferred() - B (6200-18900) ends 100 ns before IC3 (6100-19000):
+ * test_inferred() - B (6200-18900) ends 0.1 ms before IC3 (6100-19000):
  * IC3 waited for it (inferred); A ended early, async_synchronize did not
  * wait.  The path: setup_arch, IC1, IC2, B, IC3, sync, free_initmem.
  */
@@ -251,17 +254,26 @@ static void test_inferred(void)
 		free(t.ring);
 		return;
 	}
-	path_is(&m, w, 7, "inferred: IC3 waited for B, which ended 100 ns before it");
+	path_is(&m, w, 7, "inferred: IC3 waited for B, which ended 0.1 ms before it");
 	ok(m.critical.l[4].name && m.critical.l[4].level == HT_LEVEL_DEVICE,
 	   "inferred: the waiting link is IC3, level device");
 	model_free(&m);
-	/* B ends 2000 ns before IC3: more than a tenth of IC3's 12.9 us, no wait */
+	/* B ends 2 ms before IC3: more than MODEL_WAIT_SLACK_NS, no wait */
 	reset(&t);
 	base(&t);
 	async(&t, FB, 2, 6200, 17000);
 	if (!load(&m, &t)) {
 		ok(m.critical.nr == 6 && !m.critical.waits && !m.critical.async_ns,
-		   "inferred: async work ending 2 us before a 12.9 us initcall is not its wait");
+		   "inferred: async work ending 2 ms before an initcall is not its wait");
+		model_free(&m);
+	}
+	/* A ends 50 us before IC1 (0.9 ms): shorter than MODEL_WAIT_MIN_NS, no wait */
+	reset(&t);
+	base(&t);
+	async(&t, FA, 1, 3050, 3950);
+	if (!load(&m, &t)) {
+		ok(m.critical.nr == 6 && !m.critical.waits && !m.critical.async_ns,
+		   "inferred: a step shorter than 1 ms does not wait, however close the end");
 		model_free(&m);
 	}
 	free(t.ring);
@@ -325,8 +337,8 @@ static void test_hostile_pairs(void)
 	is(m.async.duplicate_begins, 1, "hostile pairs: cookie 5's second begin counted, dropped");
 	is(m.async.fn_mismatches, 1, "hostile pairs: the end of another function counted");
 	ok(m.async.s[0].cookie == 6 && m.async.s[0].open && m.async.s[1].cookie == 5 &&
-	   !m.async.s[1].open && m.async.s[1].dur_ns == 500 && m.async.s[2].cookie == 7 &&
-	   m.async.s[2].open, "hostile pairs: 6 open, 5 paired with its first begin (500 ns), "
+	   !m.async.s[1].open && m.async.s[1].dur_ns == 500 * US && m.async.s[2].cookie == 7 &&
+	   m.async.s[2].open, "hostile pairs: 6 open, 5 paired with its first begin (0.5 ms), "
 	   "7 open");
 	ok(m.critical.nr == 6 && !m.critical.waits,
 	   "hostile pairs: open and short async work is not on the path");
@@ -366,7 +378,7 @@ static void test_million(void)
 	is(m.async.dropped, 1000000 - MODEL_ASYNC_MAX, "million: the rest counted as dropped");
 	ok(!m.async.unmatched_ends && !m.async.duplicate_begins,
 	   "million: every kept span paired by its own cookie");
-	ok(m.critical.nr >= 5 && m.critical.nr <= 16 && m.critical.end_ns == 27000,
+	ok(m.critical.nr >= 5 && m.critical.nr <= 16 && m.critical.end_ns == 27000 * US,
 	   "million: the critical path is still a handful of links");
 	printf("# a million spans loaded in %.2f s, %zu links\n", took, m.critical.nr);
 	ok(took < 60, "million: loaded in under a minute (even under ASan)");
