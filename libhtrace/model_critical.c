@@ -116,7 +116,11 @@ static int sequence(const struct boot_model *m, struct walk *w, uint64_t e)
 			all[n++] = (struct step){ m->initcalls.s[i].start_ns,
 						  span_end(&m->initcalls.s[i], e),
 						  MODEL_LINK_INITCALL, i };
-	qsort(all, n, sizeof(*all), by_start);
+	/* the lists are in order of their begin events already: sort only if not */
+	for (i = 1; i < n && by_start(&all[i - 1], &all[i]) <= 0; i++)
+		;
+	if (i < n)
+		qsort(all, n, sizeof(*all), by_start);
 	for (i = 0; i < n; i++) {
 		if (all[i].kind == MODEL_LINK_PHASE && i + 1 < n && all[i + 1].start < all[i].end)
 			continue;
@@ -303,18 +307,28 @@ static int by_link_start(const void *a, const void *b)
 	return x->dur_ns > y->dur_ns ? -1 : x->dur_ns < y->dur_ns;
 }
 
-/* covered() - the time in [0, @e] the links cover, each moment once */
+/*
+ * covered() - the time in [0, @e] the links cover, each moment once; the
+ * links are sorted by start in a copy only when they are not already
+ * (async work and the step it began in overlap)
+ */
 static int covered(struct model_critical *c)
 {
-	struct model_link *v = calloc(c->nr + 1, sizeof(*v));
+	const struct model_link *v = c->l;
+	struct model_link *copy = NULL;
 	uint64_t reach = 0, sum = 0;
 	size_t i;
 
-	if (!v)
-		return -ENOMEM;
-	if (c->nr)
-		memcpy(v, c->l, c->nr * sizeof(*v));
-	qsort(v, c->nr, sizeof(*v), by_link_start);
+	for (i = 1; i < c->nr && by_link_start(&c->l[i - 1], &c->l[i]) <= 0; i++)
+		;
+	if (i < c->nr) {
+		copy = calloc(c->nr, sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, c->l, c->nr * sizeof(*copy));
+		qsort(copy, c->nr, sizeof(*copy), by_link_start);
+		v = copy;
+	}
 	for (i = 0; i < c->nr; i++) {
 		uint64_t s = v[i].start_ns, end = s + v[i].dur_ns;
 
@@ -327,7 +341,7 @@ static int covered(struct model_critical *c)
 			reach = end;
 		}
 	}
-	free(v);
+	free(copy);
 	c->on_path_ns = sum;
 	return 0;
 }

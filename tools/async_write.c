@@ -232,40 +232,125 @@ void async_write_json(const struct boot_model *m, FILE *f)
 		MODEL_ASYNC_MAX);
 }
 
+/* put() - @s at @p; the end */
+static char *put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* put_dec() - @v in decimal at @p, at least @width digits; the end */
+static char *put_dec(char *p, uint64_t v, unsigned int width)
+{
+	char tmp[24];
+	unsigned int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || n < width);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * link_write() - link @i as a JSON object, formatted by hand (printf was
+ * most of the time of a path of half a million initcalls); its share with
+ * four decimals
+ */
+static void link_write(FILE *f, const struct model_critical *c, size_t i)
+{
+	const struct model_link *l = &c->l[i];
+	uint64_t share = c->end_ns ? (uint64_t)((unsigned __int128)l->dur_ns * 10000 + c->end_ns / 2) /
+				     c->end_ns : 0;
+	size_t n = strlen(l->name);
+	char buf[1024], *p = buf;	/* 6 * 128 + 2 for the name, the rest < 250 */
+
+	p = put(put(put(p, i ? ",\n {\"kind\":\"" : "\n {\"kind\":\""),
+		    model_link_kind_name(l->kind)), "\",\"name\":");
+	if (n > 128) {
+		fwrite(buf, 1, (size_t)(p - buf), f);
+		print_json_string(f, l->name, n);
+		p = buf;
+	} else {
+		p = put_json_string(p, l->name, n);
+	}
+	p = put_dec(put(p, ",\"start_ns\":"), l->start_ns, 1);
+	p = put_dec(put(p, ",\"duration_ns\":"), l->dur_ns, 1);
+	p = put_dec(put(p, ",\"cpu\":"), l->cpu, 1);
+	p = put(put(put(p, ",\"why\":\""), model_link_why_name(l->why)), "\",\"share\":");
+	p = put_dec(put(put_dec(p, share / 10000, 1), "."), share % 10000, 4);
+	if (l->kind != MODEL_LINK_GAP)
+		p = put_dec(put(p, ",\"index\":"), l->index, 1);
+	if (l->kind == MODEL_LINK_INITCALL)
+		p = put(put(put(p, ",\"level\":\""), htr_level_name(l->level)), "\"");
+	if (l->open)
+		p = put(p, ",\"unfinished\":true");
+	if (l->partial)
+		p = put(p, ",\"partial\":true");
+	*p++ = '}';
+	fwrite(buf, 1, (size_t)(p - buf), f);
+}
+
+/*
+ * critical_rows_write() - the page's compact form of the links,
+ * "critical_rows": [kind, why, index, start_ns, duration_ns, flags] with
+ * kind and why the numbers of "critical_kinds" and "critical_whys", index
+ * -1 for a gap, flags 1 unfinished, 2 partial; the page's script takes
+ * names, CPUs and levels from the spans the index names
+ */
+static void critical_rows_write(const struct model_critical *c, FILE *f)
+{
+	unsigned int k;
+	size_t i;
+
+	fputs(",\n\"critical_kinds\":[", f);
+	for (k = 0; k <= MODEL_LINK_GAP; k++)
+		fprintf(f, "%s\"%s\"", k ? "," : "", model_link_kind_name(k));
+	fputs("],\n\"critical_whys\":[", f);
+	for (k = 0; k <= MODEL_WHY_ASYNC; k++)
+		fprintf(f, "%s\"%s\"", k ? "," : "", model_link_why_name(k));
+	fputs("],\n\"critical_rows\":[", f);
+	for (i = 0; i < c->nr; i++) {
+		const struct model_link *l = &c->l[i];
+		char buf[128], *p = put(buf, i ? ",\n[" : "\n[");
+
+		p = put_dec(put(put_dec(p, l->kind, 1), ","), l->why, 1);
+		p = l->kind == MODEL_LINK_GAP ? put(p, ",-1") : put_dec(put(p, ","), l->index, 1);
+		p = put_dec(put(p, ","), l->start_ns, 1);
+		p = put_dec(put(p, ","), l->dur_ns, 1);
+		p = put_dec(put(p, ","), (l->open ? 1u : 0u) | (l->partial ? 2u : 0u), 1);
+		*p++ = ']';
+		fwrite(buf, 1, (size_t)(p - buf), f);
+	}
+	fputc(']', f);
+}
+
 /**
  * critical_write_json() - "critical_path" (the links, earliest first) and
  * "critical_path_summary"
- * @m: the model
- * @f: where to
+ * @m:    the model
+ * @f:    where to
+ * @page: the HTML page's compact rows instead of "critical_path"
  */
-void critical_write_json(const struct boot_model *m, FILE *f)
+void critical_write_json(const struct boot_model *m, FILE *f, bool page)
 {
 	const struct model_critical *c = &m->critical;
 	size_t i;
 
-	fputs(",\n\"critical_path\":[", f);
-	for (i = 0; i < c->nr; i++) {
-		const struct model_link *l = &c->l[i];
-
-		fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? ",\n " : "\n ",
-			model_link_kind_name(l->kind));
-		print_json_string(f, l->name, strlen(l->name));
-		fprintf(f, ",\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 ",\"cpu\":%u,"
-			"\"why\":\"%s\",\"share\":%.4f", l->start_ns, l->dur_ns, l->cpu,
-			model_link_why_name(l->why), c->end_ns ? (double)l->dur_ns / c->end_ns : 0);
-		if (l->kind != MODEL_LINK_GAP)
-			fprintf(f, ",\"index\":%zu", l->index);
-		if (l->kind == MODEL_LINK_INITCALL)
-			fprintf(f, ",\"level\":\"%s\"", htr_level_name(l->level));
-		if (l->open)
-			fputs(",\"unfinished\":true", f);
-		if (l->partial)
-			fputs(",\"partial\":true", f);
-		fputc('}', f);
-	}
-	fprintf(f, "],\n\"critical_path_summary\":{\"end_ns\":%" PRIu64 ",\"end\":\"%s\","
+	if (page)
+		critical_rows_write(c, f);
+	else
+		fputs(",\n\"critical_path\":[", f);
+	for (i = 0; !page && i < c->nr; i++)
+		link_write(f, c, i);
+	fprintf(f, "%s,\n\"critical_path_summary\":{\"end_ns\":%" PRIu64 ",\"end\":\"%s\","
 		"\"links\":%zu,\"on_path_ns\":%" PRIu64 ",\"share\":%.4f,\"async_ns\":%" PRIu64
-		",\"waits\":%u,\"wait_slack_ns\":%llu,\"wait_min_ns\":%llu}", c->end_ns,
+		",\"waits\":%u,\"wait_slack_ns\":%llu,\"wait_min_ns\":%llu}", page ? "" : "]",
+		c->end_ns,
 		c->boot_done ? "boot_done" : "end_of_trace", c->nr, c->on_path_ns,
 		c->end_ns ? (double)c->on_path_ns / c->end_ns : 0, c->async_ns, c->waits,
 		(unsigned long long)MODEL_WAIT_SLACK_NS, (unsigned long long)MODEL_WAIT_MIN_NS);

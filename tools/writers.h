@@ -31,7 +31,7 @@ void sched_write_json(const struct boot_model *m, FILE *f, bool page);
 void async_write_text(const struct boot_model *m, FILE *f, size_t top);
 void async_write_json(const struct boot_model *m, FILE *f);
 void critical_write_text(const struct boot_model *m, FILE *f);
-void critical_write_json(const struct boot_model *m, FILE *f);
+void critical_write_json(const struct boot_model *m, FILE *f, bool page);
 
 /*
  * log_tail() - the kernel log records a failed boot's report shows,
