@@ -424,14 +424,15 @@ enum model_link_why {
 	MODEL_WHY_WAITED = 1,	 /* it waited for the async link before it
 				  * (the async_synchronize phase) */
 	MODEL_WHY_WAITED_INFERRED = 2, /* it took MODEL_WAIT_MIN_NS or more,
-				  * and an async link ended at most
-				  * MODEL_WAIT_SLACK_NS before its end */
+				  * an async link ran through half of it
+				  * and ended at most MODEL_WAIT_SLACK_NS
+				  * before its end */
 	MODEL_WHY_ASYNC_BEGAN = 3, /* the async link after it began while it
 				  * ran (not: it scheduled it) */
 	MODEL_WHY_ASYNC = 4,	 /* async work the next link waited for */
 };
 
-#define MODEL_WAIT_SLACK_NS	200000ULL	/* 200 us: see libhtrace.rst */
+#define MODEL_WAIT_SLACK_NS	2000000ULL	/* 2 ms: see libhtrace.rst */
 #define MODEL_WAIT_MIN_NS	1000000ULL	/* 1 ms: see libhtrace.rst */
 
 /**

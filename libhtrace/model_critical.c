@@ -12,9 +12,10 @@
  *     began before t;
  *   - a step waited for async work when it is the async_synchronize phase
  *     and an async span ended inside it (the last such), or when an async
- *     span ended inside a step of MODEL_WAIT_MIN_NS or more (or inside
- *     the untraced gap after it) at most MODEL_WAIT_SLACK_NS before its
- *     end (inferred); the walk then goes on from that span's start;
+ *     span ran through at least half of a step of MODEL_WAIT_MIN_NS or
+ *     more (or of the untraced gap after it) and ended inside it at most
+ *     MODEL_WAIT_SLACK_NS before its end (inferred); the walk then goes
+ *     on from that span's start;
  *   - an async span's own cause is not in the trace: the walk goes on with
  *     the step running when it began.
  *
@@ -183,12 +184,16 @@ static const struct step *ended_in(const struct walk *w, uint64_t lo, uint64_t h
 }
 
 /*
- * near_end() - [@start, @end) is long enough to have waited, and @a ended
- * close enough to its end to be what it waited for
+ * near_end() - [@start, @end) is long enough to have waited, @a ran
+ * through at least half of it and ended close enough to its end to be
+ * what it waited for
  */
 static bool near_end(const struct step *a, uint64_t start, uint64_t end)
 {
-	return a && end - start >= MODEL_WAIT_MIN_NS && end - a->end <= MODEL_WAIT_SLACK_NS;
+	uint64_t from = a ? (a->start > start ? a->start : start) : 0;
+
+	return a && end - start >= MODEL_WAIT_MIN_NS && end - a->end <= MODEL_WAIT_SLACK_NS &&
+	       a->end > from && (a->end - from) * 2 >= end - start;
 }
 
 /* push() - one more link, the earliest so far; NULL when out of memory */

@@ -152,7 +152,7 @@ ok(cp and cp[1].get('partial') is True and cp[1]['level'] == 'core' and cp[2]['i
 s = o.get('critical_path_summary', {})
 ok(s == {'end_ns': 27_000_000, 'end': 'boot_done', 'links': 5, 'on_path_ns': 23_850_000,
          'share': round(23.85 / 27, 4), 'async_ns': 19_500_000, 'waits': 1,
-         'wait_slack_ns': 200_000, 'wait_min_ns': 1_000_000}, 'JSON: the summary', s)
+         'wait_slack_ns': 2_000_000, 'wait_min_ns': 1_000_000}, 'JSON: the summary', s)
 ok(o.get('async_stats') == {'events': 4, 'spans': 2, 'unfinished': 0, 'unmatched_ends': 0,
                             'duplicate_begins': 0, 'fn_mismatches': 0, 'dropped': 0,
                             'cap': 65536}, 'JSON: async_stats', o.get('async_stats'))
