@@ -79,7 +79,7 @@ objs	= $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 TEST_NAMES  := lib/tests/test_lib lib/tests/test_stress libhtrace/tests/test_reader \
 	       libhtrace/tests/test_tracefile libhtrace/tests/test_model \
 	       libhtrace/tests/test_printk libhtrace/tests/test_model_sched \
-	       libhtrace/tests/test_model_graph
+	       libhtrace/tests/test_model_graph libhtrace/tests/test_model_critical
 TESTS	    := $(patsubst %,$(B)/tests/%,$(notdir $(TEST_NAMES)))
 TESTS_ASAN  := $(patsubst %,$(B)/tests/asan-%,$(notdir $(TEST_NAMES)))
 HC_TESTS    := $(B)/tests/test_chan_kvm $(B)/tests/asan-test_chan_kvm \

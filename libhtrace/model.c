@@ -445,6 +445,10 @@ int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 		err = spans(m);
 	if (!err)
 		err = model_graph_build(m);
+	if (!err)
+		err = model_async_build(m);
+	if (!err)
+		err = model_critical_build(m);
 	if (err)
 		return err;
 	verdict(m, host, reason);
@@ -470,5 +474,7 @@ void model_free(struct boot_model *m)
 	model_problems_free(m);
 	model_sched_free(m);
 	model_graph_free(&m->graph);
+	model_async_free(m);
+	model_critical_free(m);
 	memset(m, 0, sizeof(*m));
 }

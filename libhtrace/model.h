@@ -357,6 +357,134 @@ struct model_clock {
 	int64_t cpu_offset_ns[MODEL_CLOCK_CPUS];
 };
 
+#define MODEL_ASYNC_MAX		65536	/* async spans kept (the first by start) */
+
+/**
+ * struct model_async_span - one async work item: async_run_entry_fn()
+ * running the function an async_schedule() call queued
+ * @name:     the function's symbol, or its address in hex (model pool)
+ * @addr:     the function's address as run
+ * @cookie:   the async cookie the kernel gave it
+ * @cpu:      the CPU its ASYNC_BEGIN came from
+ * @end_cpu:  the CPU its ASYNC_END came from (the worker may move); @cpu
+ *            when @open
+ * @start_ns: when it began
+ * @dur_ns:   how long it took; 0 with @open
+ * @open:     it never ended while the trace was recorded
+ *
+ * Which initcall scheduled it is not in the record, and the model does
+ * not say.
+ */
+struct model_async_span {
+	const char *name;
+	uint64_t addr;
+	uint64_t cookie;
+	unsigned int cpu;
+	unsigned int end_cpu;
+	uint64_t start_ns;
+	uint64_t dur_ns;
+	bool open;
+};
+
+/**
+ * struct model_async - the boot's async work (libhtrace/model_async.c)
+ * @s:          the spans, in time order of their start
+ * @nr:         how many (at most MODEL_ASYNC_MAX)
+ * @events:     ASYNC_BEGIN and ASYNC_END events read
+ * @unmatched_ends: ends with no open begin of their cookie (an end
+ *              before its begin, a lost begin, a dropped span's end)
+ * @duplicate_begins: begins of a cookie whose span was still open: the
+ *              second is dropped, the first keeps waiting for its end
+ * @fn_mismatches: ends whose function is not their open begin's: not
+ *              paired, the begin stays open
+ * @dropped:    spans beyond MODEL_ASYNC_MAX (the latest-starting)
+ */
+struct model_async {
+	struct model_async_span *s;
+	size_t nr;
+	uint64_t events;
+	uint64_t unmatched_ends;
+	uint64_t duplicate_begins;
+	uint64_t fn_mismatches;
+	uint64_t dropped;
+};
+
+/* What a link of the critical path is (struct model_link). */
+enum model_link_kind {
+	MODEL_LINK_PHASE = 0,	 /* a boot phase (m->phases) */
+	MODEL_LINK_INITCALL = 1, /* an initcall (m->initcalls) */
+	MODEL_LINK_ASYNC = 2,	 /* async work (m->async) */
+	MODEL_LINK_GAP = 3,	 /* untraced code between two steps that
+				  * waited for async work */
+};
+
+/* Why a link is on the critical path (struct model_link). */
+enum model_link_why {
+	MODEL_WHY_SEQUENCE = 0,	 /* the next link began when it ended */
+	MODEL_WHY_WAITED = 1,	 /* it waited for the async link before it
+				  * (the async_synchronize phase) */
+	MODEL_WHY_WAITED_INFERRED = 2, /* it took MODEL_WAIT_MIN_NS or more,
+				  * an async link ran through half of it
+				  * and ended at most MODEL_WAIT_SLACK_NS
+				  * before its end */
+	MODEL_WHY_ASYNC_BEGAN = 3, /* the async link after it began while it
+				  * ran (not: it scheduled it) */
+	MODEL_WHY_ASYNC = 4,	 /* async work the next link waited for */
+};
+
+#define MODEL_WAIT_SLACK_NS	2000000ULL	/* 2 ms: see libhtrace.rst */
+#define MODEL_WAIT_MIN_NS	1000000ULL	/* 1 ms: see libhtrace.rst */
+
+/**
+ * struct model_link - one step of the critical path
+ * @kind:     enum model_link_kind
+ * @why:      enum model_link_why
+ * @index:    its span in m->phases, m->initcalls or m->async.s (not for
+ *            a gap)
+ * @name:     what it was (model pool or static)
+ * @cpu:      the CPU it ran on
+ * @level:    an initcall's boot level, else -1
+ * @start_ns: when it began
+ * @dur_ns:   how long it took, up to the end of the path for an open one
+ * @open:     it never ended
+ * @partial:  only its part up to the next link's start is on the path
+ *            (async work began while it ran)
+ */
+struct model_link {
+	unsigned int kind;
+	unsigned int why;
+	size_t index;
+	const char *name;
+	unsigned int cpu;
+	int level;
+	uint64_t start_ns;
+	uint64_t dur_ns;
+	bool open;
+	bool partial;
+};
+
+/**
+ * struct model_critical - what the end of the boot waited for
+ * (libhtrace/model_critical.c; the rule is in Documentation/libhtrace.rst)
+ * @l:          the links, in time order (the earliest first)
+ * @nr:         how many
+ * @end_ns:     where the path ends: the boot's end (BOOT_DONE), else the
+ *              trace's last event
+ * @boot_done:  @end_ns is BOOT_DONE
+ * @on_path_ns: the time in [0, @end_ns] the links cover (overlaps once)
+ * @async_ns:   of it, the async links' time
+ * @waits:      links that waited for async work (certain or inferred)
+ */
+struct model_critical {
+	struct model_link *l;
+	size_t nr;
+	uint64_t end_ns;
+	bool boot_done;
+	uint64_t on_path_ns;
+	uint64_t async_ns;
+	unsigned int waits;
+};
+
 /**
  * struct boot_model - everything the report says
  * @ev:          the events, sorted by time
@@ -390,6 +518,8 @@ struct model_clock {
  * @forensics:   the vCPUs' state and the vmcore the collector took
  * @sched:       the host scheduler's view of the vCPU threads
  * @graph:       the hypergraph: call trees from function tracing
+ * @async:       async work, paired by cookie
+ * @critical:    the critical path to the end of the boot
  * @strings:     the spans' names, in 64 KiB blocks freed together
  * @boot:        the boot as htr_boot followed it through the events
  * @ended:       the trace has the collector's END chunk
@@ -435,6 +565,8 @@ struct boot_model {
 	struct model_forensics forensics;
 	struct model_sched sched;
 	struct model_graph graph;
+	struct model_async async;
+	struct model_critical critical;
 	struct model_block *strings;
 	struct htr_boot boot;
 	bool ended;
@@ -474,5 +606,7 @@ void model_free(struct boot_model *m);
 void model_forensics_take(struct model_forensics *f, const void *json, size_t len);
 uint64_t model_ns(const struct boot_model *m, uint64_t tsc);
 const char *model_run_name(unsigned int run);
+const char *model_link_kind_name(unsigned int kind);
+const char *model_link_why_name(unsigned int why);
 
 #endif /* _HTRACE_MODEL_H */

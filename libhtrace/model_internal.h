@@ -23,5 +23,9 @@ int model_sched_build(struct boot_model *m, const struct htf_sched_event *ev, si
 		      uint64_t launch_mono_ns);
 void model_sched_unavailable(struct boot_model *m, const void *json, size_t len);
 void model_sched_free(struct boot_model *m);
+int model_async_build(struct boot_model *m);
+void model_async_free(struct boot_model *m);
+int model_critical_build(struct boot_model *m);
+void model_critical_free(struct boot_model *m);
 
 #endif /* _HTRACE_MODEL_INTERNAL_H */

@@ -21,8 +21,11 @@ static void report_usage(FILE *f)
 		"usage: %s report [options] TRACE\n\n"
 		"Where a recorded boot's time went: the time from VM start, the firmware\n"
 		"and loader, the decompressor, each kernel phase and boot level, the\n"
-		"slowest initcalls with their share of the boot, the time to the first\n"
-		"user marker, the shutdown (slowest first), records lost, and what failed.\n"
+		"slowest initcalls with their share of the boot, the async work (longest\n"
+		"first, with its CPU), the critical path (the chain of phases, initcalls\n"
+		"and async work the end of the boot waited for, each with @start and\n"
+		"+duration), the time to the first user marker, the shutdown (slowest\n"
+		"first), records lost, and what failed.\n"
 		"Times are from QEMU's launch when the trace ties the guest's clock to the\n"
 		"host's (its clock samples), else from the guest TSC's zero.\n\n"
 		"  -F, --functions       the hypergraph's functions: the top ones by self and\n"
@@ -30,7 +33,8 @@ static void report_usage(FILE *f)
 		"                        slowest traced initcalls (needs a trace with a\n"
 		"                        hypergraph; --json always has them)\n"
 		"  -j, --json            one JSON object instead of text\n"
-		"  -n, --top N           initcalls and shutdown steps listed (default 15)\n"
+		"  -n, --top N           initcalls, async work and shutdown steps listed\n"
+		"                        (default 15)\n"
 		"  -T, --tree INITCALL   only the hypergraph's call tree of that initcall:\n"
 		"                        each function at each place, total and self ms\n"
 		"                        and calls, slowest first\n"
@@ -165,6 +169,8 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
 	free(slow);
 	if (functions)
 		functions_write_text(m, f, top);
+	async_write_text(m, f, top);
+	critical_write_text(m, f);
 
 	if (m->shutdown.nr) {
 		slow = slowest(&m->shutdown);

@@ -328,6 +328,8 @@ static int json_write(const struct boot_model *m, FILE *f, bool page,
 		list_write(f, "initcalls", &m->initcalls, true, host);
 	list_write(f, "shutdown", &m->shutdown, false, host);
 	list_write(f, "markers", &m->markers, false, false);
+	async_write_json(m, f);
+	critical_write_json(m, f, page);
 	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);
 	print_json_string(f, m->fail_msg, strlen(m->fail_msg));
 	fputs(",\"initcall\":", f);
