@@ -273,5 +273,8 @@ ok(rc == 1 and 'has no initcall nope_init' in err, '--initcall of an unknown ini
    err)
 rc, out, err = run('export', '-f', 'csv', '--initcall', 'my_init', '-o', '-', *SM, trace)
 ok(rc == 2, '--initcall with csv: usage error', err)
-shutil.rmtree(tmp, ignore_errors=True) if not os.environ.get("KEEP") else print("# kept", tmp)
+if os.environ.get('HT_KEEP'):
+    T.diag('outputs kept in ' + tmp)
+else:
+    shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(T.done())
