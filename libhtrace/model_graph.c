@@ -22,6 +22,7 @@
 /* a call waiting for its parent (exits-only) or still open (entries) */
 struct pend {
 	uint64_t addr;
+	uint64_t call_site;	/* FUNC_ENTRY's return address, 0 without */
 	uint64_t start_ns;
 	uint64_t dur_ns;
 	uint64_t count;		/* GRAPH_SHORT: calls counted */
@@ -304,6 +305,7 @@ static void call_add(struct builder *b, const struct pend *p, uint32_t node)
 	c = &g->call[g->nr_call++];
 	c->start_ns = p->start_ns;
 	c->dur_ns = p->dur_ns;
+	c->call_site = p->call_site;
 	c->node = node;
 	c->depth = (uint16_t)p->depth;
 	c->cpu = (uint16_t)p->cpu;
@@ -434,6 +436,7 @@ static void on_call_entry(struct builder *b, const struct ev *e, uint64_t t_ns)
 	if (i == GRAPH_NONE)
 		return;
 	t->p[i].start_ns = t_ns;
+	t->p[i].call_site = e->a1;
 	t->p[i].open = true;
 	if (t->top) {
 		uint32_t up = t->stack[t->top - 1];

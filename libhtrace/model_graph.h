@@ -77,13 +77,17 @@ struct graph_node {
  * @start_ns: when it began, on the model's clock
  * @dur_ns:   how long it took (until the end of the trace if @open)
  * @node:     its node (function, place in the tree, task)
+ * @call_site: where it was called from: FUNC_ENTRY's return address, as
+ *            run (0 in exits-only mode, which has no entries)
+ * @node:     its node (function, place in the tree, task)
  * @depth:    its depth (1: a traced root)
- * @cpu:      the guest CPU it ended on
+ * @cpu:      the guest CPU it began on (entries) or ended on (exits only)
  * @open:     it never ended
  */
 struct graph_call {
 	uint64_t start_ns;
 	uint64_t dur_ns;
+	uint64_t call_site;
 	uint32_t node;
 	uint16_t depth;
 	uint16_t cpu;

@@ -14,6 +14,7 @@
 
 #include "cmds.h"
 #include "export_ctf.h"
+#include "export_graph.h"
 #include "options.h"
 #include "util.h"
 #include "writers.h"
@@ -28,20 +29,33 @@
 static void export_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s export [options] --format perfetto|ctf|csv -o OUT TRACE\n\n"
+		"usage: %s export [options] --format perfetto|ctf|csv|folded -o OUT TRACE\n\n"
 		"Write a recorded boot for other tools:\n"
 		"  perfetto  Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing):\n"
 		"            tracks for the phases, the boot levels, each CPU's initcalls,\n"
-		"            the shutdown and the markers; properly nested complete events\n"
+		"            the shutdown and the markers; properly nested complete events;\n"
+		"            with a hypergraph, process 2 \"guest tasks (hypergraph)\" has a\n"
+		"            track per guest task (tid: its pid) with a slice per call,\n"
+		"            nested exactly (args: depth, addr, call_site, unfinished)\n"
 		"  ctf       CTF 1.8 for babeltrace2 and Trace Compass: OUT is a directory\n"
 		"            with the metadata and one stream per guest CPU; every event of\n"
-		"            the trace, with its words, symbol name and string\n"
-		"  csv       one line per initcall: name,addr,cpu,level,start_ns,duration_ns,ret\n\n"
-		"  -f, --format FORMAT   perfetto, ctf or csv\n"
+		"            the trace, with its words, symbol name and string; with a\n"
+		"            hypergraph also hypergraph:func_entry (addr, call_site, name,\n"
+		"            tid, depth) and hypergraph:func_exit (addr, call_site,\n"
+		"            duration_ns, ...) per call, as lttng-ust's cyg-profile\n"
+		"  csv       one line per initcall: name,addr,cpu,level,start_ns,duration_ns,ret\n"
+		"  folded    the hypergraph's call trees as collapsed stacks for flamegraph.pl\n"
+		"            and speedscope: \"task;fn1;fn2 SELF\", one line per place in a\n"
+		"            tree with self time, SELF in nanoseconds; exit 1 without a\n"
+		"            hypergraph\n\n"
+		"  -f, --format FORMAT   perfetto, ctf, csv or folded\n"
 		"  -o, --output OUT      where to write ('-' for standard output; ctf: a directory)\n"
+		"      --initcall NAME   the hypergraph only below this initcall's function\n"
+		"                        (perfetto, ctf, folded; the boot's lanes stay whole)\n"
 		TOOL_HELP_SYMBOLS
 		TOOL_HELP_HELP "\n"
-		"Exit status: 0 written; 1 unreadable trace or unwritable output; 2 usage error.\n",
+		"Exit status: 0 written; 1 unreadable trace, unwritable output, no hypergraph\n"
+		"(folded, --initcall) or no such initcall in it; 2 usage error.\n",
 		prog);
 }
 
@@ -107,14 +121,18 @@ static void add_list(json_t *a, const struct boot_model *m, const struct span_li
 	}
 }
 
-/* export_perfetto() - Chrome trace-event JSON */
-int export_perfetto(const struct boot_model *m, FILE *out)
+/*
+ * export_perfetto_under() - Chrome trace-event JSON: the boot's lanes, then
+ * the hypergraph's calls (those in @under's subtree, or all for GRAPH_NONE)
+ * streamed after them
+ */
+static int export_perfetto_under(const struct boot_model *m, uint32_t under, FILE *out)
 {
-	json_t *root = json_object(), *a = json_array(), *pn = json_object(), *pa = json_object();
+	json_t *a = json_array(), *pn = json_object(), *pa = json_object();
 	char lane[32];
 	unsigned int cpu;
 	size_t i;
-	int err;
+	int err = 0;
 
 	json_object_set_new(pa, "name", json_string("guest boot"));
 	json_object_set_new(pn, "name", json_string("process_name"));
@@ -165,11 +183,27 @@ int export_perfetto(const struct boot_model *m, FILE *out)
 		json_object_set_new(e, "args", args);
 		json_array_append_new(a, e);
 	}
-	json_object_set_new(root, "traceEvents", a);
-	json_object_set_new(root, "displayTimeUnit", json_string("ms"));
-	err = json_dumpf(root, out, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(root);
-	return err ? -EIO : 0;
+	/* the lanes are few: each event dumped, then the graph's streamed */
+	fputs("{\"traceEvents\":[", out);
+	for (i = 0; i < json_array_size(a) && !err; i++) {
+		if (i)
+			fputs(",\n", out);
+		err = json_dumpf(json_array_get(a, i), out, JSON_COMPACT | JSON_ENSURE_ASCII);
+	}
+	json_decref(a);
+	if (err)
+		return -EIO;
+	err = export_graph_perfetto(m, under, out);
+	if (err)
+		return err;
+	fputs("],\n\"displayTimeUnit\":\"ms\"}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* export_perfetto() - Chrome trace-event JSON of the whole boot and hypergraph */
+int export_perfetto(const struct boot_model *m, FILE *out)
+{
+	return export_perfetto_under(m, GRAPH_NONE, out);
 }
 
 /* csv_field() - a field quoted when it needs to be (RFC 4180) */
@@ -205,29 +239,85 @@ int export_csv(const struct boot_model *m, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
+/* the export formats */
+enum export_format {
+	FMT_PERFETTO,
+	FMT_CTF,
+	FMT_CSV,
+	FMT_FOLDED,
+};
+
 /**
  * struct export_out - what an export writer needs
- * @m:   the model
- * @csv: CSV instead of Perfetto JSON
+ * @m:      the model
+ * @format: enum export_format (not FMT_CTF)
+ * @under:  the hypergraph node to export below, GRAPH_NONE for all
  */
 struct export_out {
 	const struct boot_model *m;
-	bool csv;
+	enum export_format format;
+	uint32_t under;
 };
 
-/* write_export() - CSV or Perfetto JSON (a tool_write() callback) */
+/* write_export() - CSV, folded stacks or Perfetto JSON (a tool_write() callback) */
 static int write_export(FILE *f, const void *ctx)
 {
 	const struct export_out *x = ctx;
 
-	return x->csv ? export_csv(x->m, f) : export_perfetto(x->m, f);
+	switch (x->format) {
+	case FMT_CSV:
+		return export_csv(x->m, f);
+	case FMT_FOLDED:
+		return export_folded(x->m, x->under, f);
+	default:
+		return export_perfetto_under(x->m, x->under, f);
+	}
+}
+
+/* parse_format() - the format named @s; -1 if none */
+static int parse_format(const char *s)
+{
+	static const char *const names[] = {
+		[FMT_PERFETTO] = "perfetto", [FMT_CTF] = "ctf", [FMT_CSV] = "csv",
+		[FMT_FOLDED] = "folded",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* export_under() - the node --initcall names (GRAPH_NONE without); -1 after a message */
+static int export_under(const struct boot_model *m, const char *trace, const char *initcall,
+			enum export_format format, uint32_t *under)
+{
+	*under = GRAPH_NONE;
+	if (!m->graph.present && (initcall || format == FMT_FOLDED)) {
+		err_msg("export: %s has no hypergraph (boot with hypertrace_graph=)\n", trace);
+		return -1;
+	}
+	if (!initcall)
+		return 0;
+	switch (graph_find_initcall(m, initcall, under)) {
+	case 0:
+		return 0;
+	case -ENODATA:
+		err_msg("export: initcall %s has no calls in the hypergraph\n", initcall);
+		return -1;
+	default:
+		err_msg("export: %s has no initcall %s\n", trace, initcall);
+		return -1;
+	}
 }
 
 /* cmd_export() - hypertrace export */
 int cmd_export(int argc, char **argv)
 {
+	enum { OPT_INITCALL = 0x200 };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "initcall", required_argument, NULL, OPT_INITCALL },
 		TOOL_OPTS_OUTPUT,
 		TOOL_OPTS_SYMBOLS,
 		TOOL_OPTS_HELP,
@@ -235,9 +325,9 @@ int cmd_export(int argc, char **argv)
 	};
 	struct tool_opts t = { 0 };
 	struct export_out x = { 0 };
-	const char *format = NULL;
+	const char *format = NULL, *initcall = NULL;
 	struct boot_model m;
-	int c, ret = EXIT_OK;
+	int c, fmt, ret = EXIT_OK;
 	long n;
 
 	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
@@ -246,6 +336,9 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			format = optarg;
+			break;
+		case OPT_INITCALL:
+			initcall = optarg;
 			break;
 		case 'h':
 			export_usage(stdout);
@@ -260,24 +353,30 @@ int cmd_export(int argc, char **argv)
 		export_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(format, "perfetto") && strcmp(format, "csv") && strcmp(format, "ctf")) {
-		err_msg("export: unknown format '%s' (perfetto, ctf or csv)\n", format);
+	fmt = parse_format(format);
+	if (fmt < 0) {
+		err_msg("export: unknown format '%s' (perfetto, ctf, csv or folded)\n", format);
+		return EXIT_USAGE;
+	}
+	if (initcall && fmt == FMT_CSV) {
+		err_msg("export: --initcall is for the hypergraph: perfetto, ctf or folded\n");
 		return EXIT_USAGE;
 	}
 	if (tool_load(&m, argv[optind], &t, false))
 		return EXIT_FAIL;
-	if (!strcmp(format, "ctf")) {
-		n = export_ctf(&m, t.output);
+	x.m = &m;
+	x.format = (enum export_format)fmt;
+	if (export_under(&m, argv[optind], initcall, x.format, &x.under)) {
+		ret = EXIT_FAIL;
+	} else if (x.format == FMT_CTF) {
+		n = export_ctf(&m, t.output, x.under);
 		if (n < 0) {
 			err_msg("export: cannot write CTF into %s: %s\n", t.output,
 				strerror((int)-n));
 			ret = EXIT_FAIL;
 		}
-	} else {
-		x.m = &m;
-		x.csv = !strcmp(format, "csv");
-		if (tool_write("export", t.output, write_export, &x))
-			ret = EXIT_FAIL;
+	} else if (tool_write("export", t.output, write_export, &x)) {
+		ret = EXIT_FAIL;
 	}
 	model_free(&m);
 	return ret;

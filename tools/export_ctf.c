@@ -4,8 +4,15 @@
  * metadata and one binary stream per guest CPU, one packet each.  Every
  * event of the trace becomes one CTF event whose class is its Hypertrace
  * type, with its sequence number, both argument words, the symbol its
- * code address names (if any) and its string (if any).  Integers are
- * byte-aligned little-endian so the writer needs no padding.
+ * code address names (if any) and its string (if any).  With a
+ * hypergraph, each of its calls also gives a hypergraph:func_entry at its
+ * start and a hypergraph:func_exit at its end, laid out as lttng-ust's
+ * lttng_ust_cyg_profile events (addr, call_site) with the function's
+ * name, the task's pid and the depth (and the exit the duration), in the
+ * stream of the CPU the call began on (exits only: ended on), merged in
+ * time order with the records: entries and exits come from graph_spans(),
+ * so they pair and nest on each task.  Integers are byte-aligned
+ * little-endian so the writer needs no padding.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +22,42 @@
 #include <sys/stat.h>
 
 #include "export_ctf.h"
+#include "export_graph.h"
 
 #define CTF_MAGIC	0xc1fc1fc1
+/* event class ids of the hypergraph's calls, above every record type */
+#define CTF_ID_FUNC_ENTRY	0x1000
+#define CTF_ID_FUNC_EXIT	0x1001
+
+/**
+ * struct func_ev - a call's entry or exit, to merge into a CPU's stream
+ * @t:    its time on the CTF clock (ns since the guest TSC's zero)
+ * @span: index into the spans
+ * @ord:  its place in its task's sequence (ties at equal @t)
+ * @cpu:  the stream it goes in
+ * @exit: an exit, not an entry
+ */
+struct func_ev {
+	uint64_t t;
+	uint32_t span;
+	uint32_t ord;
+	uint32_t cpu;
+	bool exit;
+};
+
+/**
+ * struct func_evs - the calls' entries and exits, sorted by CPU and time
+ * @g:    the graph
+ * @s:    its spans (graph_spans())
+ * @ev:   2 per span
+ * @nr:   how many
+ */
+struct func_evs {
+	const struct model_graph *g;
+	struct graph_span *s;
+	struct func_ev *ev;
+	size_t nr;
+};
 
 /* ctf_name() - a TSDL-safe event class name for @type (its ABI name) */
 static const char *ctf_name(unsigned int type)
@@ -64,6 +105,7 @@ static int write_metadata(const char *dir, const uint8_t uuid[16])
 		"typealias integer { size = 8; align = 8; signed = false; } := uint8_t;\n"
 		"typealias integer { size = 32; align = 8; signed = false; } := uint32_t;\n"
 		"typealias integer { size = 64; align = 8; signed = false; } := uint64_t;\n"
+		"typealias integer { size = 32; align = 8; signed = true; } := int32_t;\n"
 		"typealias integer { size = 64; align = 8; signed = false; base = 16; } := hex64_t;\n\n"
 		"trace {\n\tmajor = 1;\n\tminor = 8;\n\tuuid = \"%s\";\n\tbyte_order = le;\n"
 		"\tpacket.header := struct {\n\t\tuint32_t magic;\n\t\tuint8_t uuid[16];\n"
@@ -86,6 +128,15 @@ static int write_metadata(const char *dir, const uint8_t uuid[16])
 			"\t\thex64_t a0;\n\t\thex64_t a1;\n\t\tstring name;\n\t\tstring str;\n\t};\n};\n",
 			ctf_name(type), type);
 	}
+	fprintf(f, "\nevent {\n\tname = \"hypergraph:func_entry\";\n\tid = %u;\n\tstream_id = 0;\n"
+		"\tfields := struct {\n\t\thex64_t addr;\n\t\thex64_t call_site;\n"
+		"\t\tstring name;\n\t\tint32_t tid;\n\t\tuint32_t depth;\n\t};\n};\n",
+		CTF_ID_FUNC_ENTRY);
+	fprintf(f, "\nevent {\n\tname = \"hypergraph:func_exit\";\n\tid = %u;\n\tstream_id = 0;\n"
+		"\tfields := struct {\n\t\thex64_t addr;\n\t\thex64_t call_site;\n"
+		"\t\tuint64_t duration_ns;\n\t\tstring name;\n\t\tint32_t tid;\n"
+		"\t\tuint32_t depth;\n\t\tuint8_t unfinished;\n\t};\n};\n",
+		CTF_ID_FUNC_EXIT);
 	fprintf(f, "\nevent {\n\tname = \"unknown\";\n\tid = 0;\n\tstream_id = 0;\n"
 		"\tfields := struct {\n\t\tuint32_t seq;\n\t\tuint32_t type;\n"
 		"\t\thex64_t a0;\n\t\thex64_t a1;\n\t\tstring name;\n\t\tstring str;\n\t};\n};\n");
@@ -113,15 +164,158 @@ static int buf_put(unsigned char **b, size_t *len, size_t *cap, const void *p, s
 	return 0;
 }
 
-/* write_stream() - CPU @cpu's events as one packet in DIR/stream_N */
+/* ctf_time() - a model time on the CTF clock (ns since the guest TSC's zero) */
+static uint64_t ctf_time(const struct boot_model *m, uint64_t ns)
+{
+	return ns > m->launch_ns ? ns - m->launch_ns : 0;
+}
+
+/* fev_order() - qsort order of struct func_ev: CPU, time, place in its task's sequence */
+static int fev_order(const void *a, const void *b)
+{
+	const struct func_ev *x = a, *y = b;
+
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return (x->ord > y->ord) - (x->ord < y->ord);
+}
+
+/* fev_add() - the entry or exit of span @i, next in its task's sequence */
+static void fev_add(struct func_evs *x, const struct boot_model *m, uint32_t i, bool exit)
+{
+	struct func_ev *e = &x->ev[x->nr];
+
+	e->t = ctf_time(m, exit ? x->s[i].end_ns : x->s[i].start_ns);
+	e->span = i;
+	e->ord = (uint32_t)x->nr;
+	e->cpu = x->g->call[x->s[i].call].cpu;
+	e->exit = exit;
+	x->nr++;
+}
+
+/*
+ * func_evs_build() - the entries and exits of the graph's calls below
+ * @under, each task's in call order (an exit before an entry that starts
+ * where it ends, a child's entry after its parent's), then by CPU and time
+ */
+static int func_evs_build(struct func_evs *x, const struct boot_model *m, uint32_t under)
+{
+	uint32_t *stk, task = UINT32_MAX;
+	size_t n, sp = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->g = &m->graph;
+	if (!m->graph.present)
+		return 0;
+	if (graph_spans(&m->graph, under, &x->s, &n))
+		return -ENOMEM;
+	if (!n)
+		return 0;
+	/* n <= MODEL_GRAPH_MAX_CALLS: 2 n fits ord */
+	x->ev = malloc(2 * n * sizeof(*x->ev));
+	stk = malloc(n * sizeof(*stk));
+	if (!x->ev || !stk) {
+		free(stk);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (x->s[i].task != task) {
+			while (sp)
+				fev_add(x, m, stk[--sp], true);
+			task = x->s[i].task;
+		}
+		/* the pops of graph_spans(): the same nesting */
+		while (sp && x->s[stk[sp - 1]].end_ns <= x->s[i].start_ns)
+			fev_add(x, m, stk[--sp], true);
+		fev_add(x, m, i, false);
+		stk[sp++] = i;
+	}
+	while (sp)
+		fev_add(x, m, stk[--sp], true);
+	free(stk);
+	qsort(x->ev, x->nr, sizeof(*x->ev), fev_order);
+	return 0;
+}
+
+/* func_evs_free() - release func_evs_build()'s arrays */
+static void func_evs_free(struct func_evs *x)
+{
+	free(x->ev);
+	free(x->s);
+}
+
+/* put_record() - one trace event as a CTF event at @t */
+static int put_record(unsigned char **b, size_t *len, size_t *cap, const struct boot_model *m,
+		      const struct ev *e, uint64_t t)
+{
+	uint32_t id = htr_event_name(e->type) ? e->type : 0;
+	char addr_name[160];
+	const char *name = "";
+	int err = 0;
+
+	if (has_code_addr(e->type) && e->a0) {
+		name = htr_syms_lookup(&m->syms, e->a0, NULL);
+		if (!name)
+			name = "";
+		snprintf(addr_name, sizeof(addr_name), "%s", name);
+		name = addr_name;
+	}
+	err |= buf_put(b, len, cap, &id, 4);
+	err |= buf_put(b, len, cap, &t, 8);
+	err |= buf_put(b, len, cap, &e->seq, 4);
+	err |= buf_put(b, len, cap, &e->type, 4);
+	err |= buf_put(b, len, cap, &e->a0, 8);
+	err |= buf_put(b, len, cap, &e->a1, 8);
+	err |= buf_put(b, len, cap, name, strlen(name) + 1);
+	/* guest strings are data: they cannot contain a NUL, so they stay whole */
+	err |= buf_put(b, len, cap, e->str, e->str_len + 1);
+	return err;
+}
+
+/* put_func() - a call's entry or exit as a CTF event */
+static int put_func(unsigned char **b, size_t *len, size_t *cap, const struct func_evs *x,
+		    const struct func_ev *fe)
+{
+	const struct graph_span *sp = &x->s[fe->span];
+	const struct graph_call *c = &x->g->call[sp->call];
+	const struct graph_node *nd = &x->g->node[c->node];
+	uint32_t id = fe->exit ? CTF_ID_FUNC_EXIT : CTF_ID_FUNC_ENTRY, depth = sp->depth;
+	int32_t tid = sp->task < x->g->nr_task ? x->g->task[sp->task].pid : -1;
+	uint64_t dur = sp->end_ns - sp->start_ns;
+	const char *name = nd->name ? nd->name : "";
+	uint8_t open = c->open;
+	int err = 0;
+
+	err |= buf_put(b, len, cap, &id, 4);
+	err |= buf_put(b, len, cap, &fe->t, 8);
+	err |= buf_put(b, len, cap, &nd->addr, 8);
+	err |= buf_put(b, len, cap, &c->call_site, 8);
+	if (fe->exit)
+		err |= buf_put(b, len, cap, &dur, 8);
+	err |= buf_put(b, len, cap, name, strlen(name) + 1);
+	err |= buf_put(b, len, cap, &tid, 4);
+	err |= buf_put(b, len, cap, &depth, 4);
+	if (fe->exit)
+		err |= buf_put(b, len, cap, &open, 1);
+	return err;
+}
+
+/*
+ * write_stream() - CPU @cpu's events as one packet in DIR/stream_N: its
+ * records merged in time order with its calls' entries and exits from
+ * @x->ev[*@fi..] (left after them)
+ */
 static int write_stream(const char *dir, const struct boot_model *m, unsigned int cpu,
-			const uint8_t uuid[16], size_t *written)
+			const uint8_t uuid[16], size_t *written, const struct func_evs *x,
+			size_t *fi)
 {
 	unsigned char *b = NULL;
-	size_t len = 0, cap = 0, i;
+	size_t len = 0, cap = 0, i = 0;
 	uint64_t first = 0, last = 0, bits;
 	uint32_t magic = CTF_MAGIC, sid = 0;
-	char path[4096], addr_name[160];
+	char path[4096];
 	bool any = false;
 	FILE *f;
 	int err = 0;
@@ -132,34 +326,29 @@ static int write_stream(const char *dir, const struct boot_model *m, unsigned in
 	err |= buf_put(&b, &len, &cap, &sid, 4);
 	err |= buf_put(&b, &len, &cap, (uint64_t[4]){ 0 }, 32);
 	err |= buf_put(&b, &len, &cap, &cpu, 4);
-	for (i = 0; i < m->ev.nr && !err; i++) {
-		const struct ev *e = &m->ev.ev[i];
-		uint64_t t = (uint64_t)((unsigned __int128)e->tsc * 1000000 / m->tsc_khz);
-		uint32_t id = htr_event_name(e->type) ? e->type : 0;
-		const char *name = "";
+	while (*fi < x->nr && x->ev[*fi].cpu < cpu)
+		(*fi)++;	/* calls on a CPU without a stream */
+	while (!err) {
+		bool rec, fn = *fi < x->nr && x->ev[*fi].cpu == cpu;
+		uint64_t t = 0;
 
-		if (e->cpu != cpu)
-			continue;
+		while (i < m->ev.nr && m->ev.ev[i].cpu != cpu)
+			i++;
+		rec = i < m->ev.nr;
+		if (rec)
+			t = (uint64_t)((unsigned __int128)m->ev.ev[i].tsc * 1000000 / m->tsc_khz);
+		if (!rec && !fn)
+			break;
+		if (fn && (!rec || x->ev[*fi].t < t)) {
+			t = x->ev[*fi].t;
+			err |= put_func(&b, &len, &cap, x, &x->ev[(*fi)++]);
+		} else {
+			err |= put_record(&b, &len, &cap, m, &m->ev.ev[i++], t);
+		}
 		if (!any)
 			first = t;
 		any = true;
 		last = t;
-		if (has_code_addr(e->type) && e->a0) {
-			name = htr_syms_lookup(&m->syms, e->a0, NULL);
-			if (!name)
-				name = "";
-			snprintf(addr_name, sizeof(addr_name), "%s", name);
-			name = addr_name;
-		}
-		err |= buf_put(&b, &len, &cap, &id, 4);
-		err |= buf_put(&b, &len, &cap, &t, 8);
-		err |= buf_put(&b, &len, &cap, &e->seq, 4);
-		err |= buf_put(&b, &len, &cap, &e->type, 4);
-		err |= buf_put(&b, &len, &cap, &e->a0, 8);
-		err |= buf_put(&b, &len, &cap, &e->a1, 8);
-		err |= buf_put(&b, &len, &cap, name, strlen(name) + 1);
-		/* guest strings are data: they cannot contain a NUL, so they stay whole */
-		err |= buf_put(&b, &len, &cap, e->str, e->str_len + 1);
 		(*written)++;
 	}
 	if (err) {
@@ -187,15 +376,17 @@ static int write_stream(const char *dir, const struct boot_model *m, unsigned in
 
 /**
  * export_ctf() - write a CTF 1.8 trace of the model's events into @dir
- * @m:   the model
- * @dir: directory to create (must not exist, or be empty)
+ * @m:     the model
+ * @dir:   directory to create (must not exist, or be empty)
+ * @under: the hypergraph's calls below this node only; GRAPH_NONE for all
  *
  * Return: events written, or -errno.
  */
-long export_ctf(const struct boot_model *m, const char *dir)
+long export_ctf(const struct boot_model *m, const char *dir, uint32_t under)
 {
+	struct func_evs x;
 	uint8_t uuid[16];
-	size_t written = 0;
+	size_t written = 0, fi = 0;
 	unsigned int cpu;
 	FILE *r;
 	int err;
@@ -211,8 +402,11 @@ long export_ctf(const struct boot_model *m, const char *dir)
 	fclose(r);
 	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* version 4 */
 	uuid[8] = (uuid[8] & 0x3f) | 0x80;
-	err = write_metadata(dir, uuid);
+	err = func_evs_build(&x, m, under);
+	if (!err)
+		err = write_metadata(dir, uuid);
 	for (cpu = 0; !err && cpu < (m->ncpus ? m->ncpus : 1); cpu++)
-		err = write_stream(dir, m, cpu, uuid, &written);
+		err = write_stream(dir, m, cpu, uuid, &written, &x, &fi);
+	func_evs_free(&x);
 	return err ? err : (long)written;
 }

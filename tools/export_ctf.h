@@ -7,6 +7,6 @@
 
 #include "model.h"
 
-long export_ctf(const struct boot_model *m, const char *dir);
+long export_ctf(const struct boot_model *m, const char *dir, uint32_t under);
 
 #endif /* _HT_TOOLS_EXPORT_CTF_H */

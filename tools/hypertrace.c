@@ -19,7 +19,7 @@ static const struct ht_cmd commands[] = {
 	{ "log", cmd_log, "the kernel's log, from a trace or a guest RAM file" },
 	{ "report", cmd_report, "where a recorded boot's time went (text or JSON)" },
 	{ "html", cmd_html, "the hypergraph boot report: a self-contained HTML file" },
-	{ "export", cmd_export, "a recorded boot as Perfetto JSON, CTF or CSV" },
+	{ "export", cmd_export, "a recorded boot as Perfetto JSON, CTF, CSV or folded stacks" },
 	{ "compare", cmd_compare, "the boot-time regression gate: baseline vs candidate boots" },
 };
 

@@ -21,6 +21,8 @@
 #define FB	0xffffffff81000300ULL	/* its _b */
 #define LEAF	0xffffffff81000400ULL	/* the leaf both call */
 #define MAXREC	20000
+/* the return address enter() sends with a call of @fn: one per function */
+#define SITE(fn)	((fn) + 0x8000)
 
 static char path[] = "/tmp/ht-test-graph-XXXXXX";
 
@@ -116,10 +118,10 @@ static uint32_t child(const struct model_graph *g, uint32_t n, uint64_t addr)
 	return GRAPH_NONE;
 }
 
-/* enter() / leave() - a call's entry, and its exit after @dt ns */
+/* enter() - a call's entry, with SITE(@fn) as its return address */
 static void enter(struct tb *t, uint64_t fn)
 {
-	ring(t, HT_EV_FUNC_ENTRY, 0, 10, ht_func_word(fn, 1), 0);
+	ring(t, HT_EV_FUNC_ENTRY, 0, 10, ht_func_word(fn, 1), SITE(fn));
 }
 
 /* leave() - the exit of @fn, @dt ns after the last record */
@@ -189,6 +191,19 @@ static void check_tree(const struct boot_model *m, const char *what, bool exact)
 	}
 }
 
+/* sites() - calls whose call_site is SITE() of their function (@want) or 0 */
+static size_t sites(const struct model_graph *g, bool want)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nr_call; i++) {
+		const struct graph_call *c = &g->call[i];
+
+		n += c->call_site == (want ? SITE(g->node[c->node].addr) : 0);
+	}
+	return n;
+}
+
 /* test_entries() - the known tree from entries and exits */
 static void test_entries(void)
 {
@@ -202,6 +217,7 @@ static void test_entries(void)
 	ok(m.graph.present && m.graph.entries == 10 && m.graph.exits == 10,
 	   "entries: ten entries and ten exits");
 	check_tree(&m, "entries", true);
+	is(sites(&m.graph, true), 10, "entries: every call's call_site is its entry's a1");
 	ok(m.graph.nr_task == 1 && m.graph.task[0].pid == 1, "entries: one task, pid 1");
 	model_free(&m);
 	free(t.ring);
@@ -245,6 +261,7 @@ static void test_exits_only(void)
 	ok(s != GRAPH_NONE && g->node[s].kind == GRAPH_SHORT && g->node[s].calls == 2 &&
 	   g->node[s].total_ns == 800, "exits only: the two short calls under _a's leaf");
 	is(g->short_calls, 2, "exits only: short calls counted");
+	ok(g->nr_call == 10 && sites(g, false) == 10, "exits only: no call site, 0 in every call");
 	model_free(&m);
 	free(t.ring);
 }

@@ -153,6 +153,65 @@ t.ok(p.returncode == 0 and sorted(top3) == sorted(want),
      'initcalls: report --tree ht_selftest_graph nests _a (_leaf x2) and _b (_leaf x4)',
      p.stdout[:1500] + p.stderr)
 
+
+def tree(xs):
+    """Perfetto slices of one track in file order as nested dicts; the
+    slices that do not nest (or whose depth is not their nesting level)."""
+    roots, stack, bad = [], [], []
+    for e in xs:
+        s = round(e['ts'] * 1000)
+        n = {'name': e['name'], 's': s, 'e': s + round(e['dur'] * 1000), 'kids': [],
+             'depth': e['args']['depth']}
+        while stack and stack[-1]['e'] <= s:
+            stack.pop()
+        if stack and (n['e'] > stack[-1]['e'] or n['depth'] != stack[-1]['depth'] + 1):
+            bad.append(e)
+        (stack[-1]['kids'] if stack else roots).append(n)
+        stack.append(n)
+    return roots, bad
+
+
+# the same boot exported: the self-test's tree nested on its task's track, and
+# its collapsed stacks
+SELF = 'ht_selftest_graph'
+out = os.path.join(work, 'selftest.json')
+p = subprocess.run([htboot.HYPERTRACE, 'export', '-f', 'perfetto', '--initcall', SELF, '-o', out,
+                    '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True, text=True)
+ev = json.load(open(out))['traceEvents'] if p.returncode == 0 else []
+xs = [e for e in ev if e.get('ph') == 'X' and e.get('pid') == 2]
+roots, bad = tree(xs)
+top = roots[0] if len(roots) == 1 else {'name': None, 'kids': []}
+sub = [k for k in top['kids'] if k['name'].startswith(SELF + '_')]
+leaves = [[k for k in s['kids'] if k['name'] == SELF + '_leaf'] for s in sub]
+t.ok(p.returncode == 0 and len({e['tid'] for e in xs}) == 1 and not bad and
+     top['name'] == SELF and [s['name'] for s in sub] == [SELF + '_a', SELF + '_b'] and
+     [len(x) for x in leaves] == [2, 4],
+     'export perfetto --initcall %s: one track, nested exactly: _a -> _leaf x2, _b -> _leaf x4'
+     % SELF, p.stderr + repr(bad[:3]) + repr([(s['name'], len(s['kids'])) for s in sub]))
+durs = [(s['e'] - s['s']) for s in sub] if len(sub) == 2 else [0, 0]
+lds = [sum(x['e'] - x['s'] for x in ls) for ls in leaves] if len(leaves) == 2 else [0, 0]
+t.ok(all(LO * 1e6 <= d <= HI * 1e6 for d in durs + lds),
+     'export perfetto: _a %.3f and _b %.3f ms (1 ms each), their _leaf slices %.3f and %.3f ms '
+     '(1 ms each), within x%.2f-x%.1f' % (ms(durs[0]), ms(durs[1]), ms(lds[0]), ms(lds[1]), LO, HI))
+p = subprocess.run([htboot.HYPERTRACE, 'export', '-f', 'folded', '--initcall', SELF, '-o', '-',
+                    '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True, text=True)
+fold = [ln.rsplit(' ', 1) for ln in p.stdout.splitlines()]
+
+
+def fsum(part):
+    """The folded self times of the stacks through part."""
+    return sum(int(v) for k, v in fold if part in k + ';')
+
+
+fa = fsum(';%s;%s_a;%s_leaf;' % (SELF, SELF, SELF))
+fb = fsum(';%s;%s_b;%s_leaf;' % (SELF, SELF, SELF))
+t.ok(p.returncode == 0 and fold and all((';%s;' % SELF) in k + ';' for k, _ in fold) and
+     LO * 1e6 <= fa <= HI * 1e6 and LO * 1e6 <= fb <= HI * 1e6 and
+     abs(fsum(';' + SELF + ';') - top.get('e', 0) + top.get('s', 0)) <= 0,
+     'export folded --initcall: every stack through %s; under _a;_leaf %.3f ms, under '
+     '_b;_leaf %.3f ms (1 ms each); the self times add up to its slice' % (SELF, ms(fa), ms(fb)),
+     p.stderr + p.stdout[:1500])
+
 # 2. virtual time: exact counts of the known tree under each option
 COUNTS = [
     ('depth1', ROOT + 'hypertrace_graph_depth=1', 1, 1, 0),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export_graph.h"
 #include "fuzz_crc.h"
 #include "model.h"
 #include "writers.h"
@@ -29,7 +30,7 @@ static void write_one(const unsigned char *img, size_t size, FILE *null,
 	char err[256];
 
 	if (!model_load_mem(&m, img, size, &o, err, sizeof(err))) {
-		switch (which % 5) {
+		switch (which % 6) {
 		case 0:
 			report_write_text(&m, null, 15, true);
 			break;
@@ -41,6 +42,9 @@ static void write_one(const unsigned char *img, size_t size, FILE *null,
 			break;
 		case 3:
 			export_perfetto(&m, null);
+			break;
+		case 4:
+			export_folded(&m, GRAPH_NONE, null);
 			break;
 		default:
 			export_csv(&m, null);
