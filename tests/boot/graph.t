@@ -5,8 +5,8 @@
 The CI kernel's self-test initcall ht_selftest_graph (hypertrace_test=graph)
 runs a tree of known shape: _a calls _leaf twice (udelay(500)), _b calls it
 four times (udelay(250)).  Below every initcall (hypertrace_graph=initcalls,
-real time under TCG) the tree has that shape, and its times are the delays
-within a stated tolerance.  On virtual time (-icount, one CPU: the counts
+on virtual time, so that a loaded host cannot stretch the delays) the tree
+has that shape, and its times are the delays within a stated tolerance.  On virtual time (-icount, one CPU: the counts
 do not depend on the host) the root, depth, skip, exits-only and minimum
 options give exact record counts of that tree.  A ring too small for the
 rate loses records, and exactly as many as the report counts.  The port
@@ -40,9 +40,10 @@ if 'ht_selftest_graph' not in by_name:
     sys.exit(0)
 work = tempfile.mkdtemp(prefix='ht-graph-')
 ROOT = 'hypertrace_graph=ht_selftest_graph hypertrace_test=graph '
-# real time under TCG: a udelay() lasts at least its time; the host can
-# stretch it, so up to twice as long
-LO, HI = 0.95, 2.0
+# a udelay() lasts at least its time; on virtual time nothing but the
+# tracing's own instructions stretches it (measured: 1.001 and 1.010 ms for
+# 1 ms; on real time a loaded host stretched it five times), so 10 % more
+LO, HI = 0.95, 1.10
 
 
 def collect(name, append, icount=False, opts=()):
@@ -81,8 +82,9 @@ def ms(ns):
     return ns / 1e6
 
 
-# 1. below every initcall, real time: the known tree, the whole boot traced
-st, err, rep, trace = collect('initcalls', 'hypertrace_graph=initcalls hypertrace_test=graph')
+# 1. below every initcall, virtual time: the known tree, the whole boot traced
+st, err, rep, trace = collect('initcalls', 'hypertrace_graph=initcalls hypertrace_test=graph',
+                              icount=True)
 t.ok(st == 0 and rep and rep['failure']['kind'] == 'none',
      'initcalls: the boot with the hypergraph below every initcall succeeds', err[-2000:])
 g = (rep or {}).get('hypergraph', {})
@@ -101,7 +103,7 @@ t.ok(ic is not None and a.get('calls') == 1 and b.get('calls') == 1 and leaf.get
      repr((ic, a, b, leaf)))
 t.ok(LO * 1e6 <= a.get('total_ns', 0) <= HI * 1e6 and LO * 1e6 <= b.get('total_ns', 0) <= HI * 1e6
      and LO * 2e6 <= leaf.get('total_ns', 0) <= HI * 2e6,
-     'initcalls: _a %.3f ms and _b %.3f ms (1 ms each), _leaf %.3f ms (2 ms), within x%.2f-x%.1f'
+     'initcalls: _a %.3f ms and _b %.3f ms (1 ms each), _leaf %.3f ms (2 ms), within x%.2f-x%.2f'
      % (ms(a.get('total_ns', 0)), ms(b.get('total_ns', 0)), ms(leaf.get('total_ns', 0)), LO, HI))
 t.ok(ic is not None and LO * 2e6 <= ic['traced_ns'] <= HI * 2e6 and ic['traced_ns'] <= ic['dur_ns'],
      'initcalls: the initcall\'s traced time %.3f ms (2 ms), inside its span %.3f ms'
@@ -192,7 +194,7 @@ durs = [(s['e'] - s['s']) for s in sub] if len(sub) == 2 else [0, 0]
 lds = [sum(x['e'] - x['s'] for x in ls) for ls in leaves] if len(leaves) == 2 else [0, 0]
 t.ok(all(LO * 1e6 <= d <= HI * 1e6 for d in durs + lds),
      'export perfetto: _a %.3f and _b %.3f ms (1 ms each), their _leaf slices %.3f and %.3f ms '
-     '(1 ms each), within x%.2f-x%.1f' % (ms(durs[0]), ms(durs[1]), ms(lds[0]), ms(lds[1]), LO, HI))
+     '(1 ms each), within x%.2f-x%.2f' % (ms(durs[0]), ms(durs[1]), ms(lds[0]), ms(lds[1]), LO, HI))
 p = subprocess.run([htboot.HYPERTRACE, 'export', '-f', 'folded', '--initcall', SELF, '-o', '-',
                     '--system-map', htboot.SYSTEM_MAP, trace], capture_output=True, text=True)
 fold = [ln.rsplit(' ', 1) for ln in p.stdout.splitlines()]
