@@ -12,6 +12,7 @@
 #   make check-series  each kernel patch builds on its own; checkpatch (slow)
 #   make bench         benchmarks, with the commands that produced each figure
 #   make bench-gate    the boot-time gate's sensitivity, real and virtual time
+#   make bench-runtime sysbench in a TCG guest: no tracing, hypergraph per transport, ftrace
 #   make fuzz          a long libFuzzer run (FUZZ_SECONDS=600)
 #   make deps          install the Debian packages the project needs (root)
 #   make kernel        patch and build a kernel (KSRC=your tree, default Debian's 6.1)
@@ -89,7 +90,7 @@ STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
-.PHONY: all check check-host check-asan check-series fuzz bench bench-gate bench-graph deps clean kernel initramfs demo
+.PHONY: all check check-host check-asan check-series fuzz bench bench-gate bench-graph bench-runtime deps clean kernel initramfs demo
 .SUFFIXES:
 
 all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm $(B)/tests/test_chan_sched
@@ -268,7 +269,7 @@ $(FUZZ_SEEDS): $(B)/fuzz/make_seeds
 # every test that needs no kernel (make check-host: fast iteration), and
 # what they need built
 HOST_TESTS := $(TESTS) $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) tests/fuzz-smoke.t \
-	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t tests/boot-gate-fleet.t \
+	      tests/freestanding.t tests/lib-patch-drift.t tests/htf.t tests/boot-gate-usage.t tests/boot-gate-fleet.t tests/runtime-initramfs.t \
 	      tools/tests/*.t
 HOST_DEPS  := all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertrace \
 	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) \
@@ -333,6 +334,22 @@ bench-graph: all $(BOOT_DEPS)
 	$(Q)HT_BUILD=$(B) bench/graph-overhead.py --clock icount
 	$(Q)HT_BUILD=$(B) bench/graph-overhead.py --clock real --rounds 5 \
 		--rows off,levels,graph-shmem,graph-port,graph-batch,ftrace-fg,pm-graph,graph-d2
+
+# the runtime overhead table: sysbench inside the guest (about 10 minutes;
+# boots build/kernel/bzImage, which make kernel builds)
+RT_INITRD := $(B)/bench/runtime/initramfs.cpio.gz
+
+$(RT_INITRD): bench/runtime-initramfs.sh bench/runtime-init.sh $(wildcard /usr/bin/sysbench /bin/busybox)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)bench/runtime-initramfs.sh $@
+
+bench-runtime: all $(RT_INITRD)
+	$(Q)HT_BUILD=$(B) bench/runtime-overhead.py --rounds $(RT_ROUNDS) --rows $(RT_ROWS)
+
+# the port row takes minutes per boot under TCG: RT_ROWS=off,shmem,port,batch,ftrace
+RT_ROUNDS ?= 5
+RT_ROWS ?= off,shmem,batch,ftrace
 
 deps:
 	scripts/install-deps.sh

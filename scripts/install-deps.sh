@@ -17,6 +17,8 @@ PKGS="$PKGS chromium fonts-dejavu-core"
 PKGS="$PKGS babeltrace2"
 # the collector's --vmcore is checked with the crash tools that read it
 PKGS="$PKGS kexec-tools crash"
+# the runtime benchmark's guest runs sysbench under busybox (make bench-runtime)
+PKGS="$PKGS sysbench busybox-static"
 
 missing=""
 for p in $PKGS; do
