@@ -140,6 +140,8 @@ enum ht_event_type {
 	HT_EV_INITCALL_END	= 0x203, /* a0 fn addr, a1 ret (s64) */
 	HT_EV_ASYNC_BEGIN	= 0x204, /* a0 fn addr, a1 cookie */
 	HT_EV_ASYNC_END		= 0x205, /* a0 fn addr, a1 cookie */
+	HT_EV_ASYNC_WAIT_BEGIN	= 0x206, /* a0 cookie waited for, a1 pid */
+	HT_EV_ASYNC_WAIT_END	= 0x207, /* a0 cookie waited for, a1 pid */
 
 	/* failures */
 	HT_EV_PANIC		= 0x300, /* a0 running initcall, a1 pid; string */

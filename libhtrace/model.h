@@ -387,9 +387,38 @@ struct model_async_span {
 };
 
 /**
+ * struct model_async_wait - one async_synchronize_cookie_domain() call:
+ * a task waiting until the async entries below a cookie have run
+ * @cookie:   the cookie waited for (ASYNC_COOKIE_MAX-like for "all")
+ * @pid:      the waiting task (the boot's thread of control is pid 1)
+ * @cpu:      the CPU its ASYNC_WAIT_BEGIN came from
+ * @end_cpu:  the CPU its ASYNC_WAIT_END came from; @cpu when @open
+ * @start_ns: when it began waiting
+ * @dur_ns:   how long it waited; 0 with @open
+ * @open:     the wait never ended while the trace was recorded
+ */
+struct model_async_wait {
+	uint64_t cookie;
+	uint32_t pid;
+	unsigned int cpu;
+	unsigned int end_cpu;
+	uint64_t start_ns;
+	uint64_t dur_ns;
+	bool open;
+};
+
+/**
  * struct model_async - the boot's async work (libhtrace/model_async.c)
  * @s:          the spans, in time order of their start
  * @nr:         how many (at most MODEL_ASYNC_MAX)
+ * @w:          the waits for async work, in time order of their start
+ * @nw:         how many (at most MODEL_ASYNC_MAX)
+ * @wait_events: ASYNC_WAIT_BEGIN and ASYNC_WAIT_END events read: when
+ *              there are any, the kernel records its waits, and the
+ *              critical path uses them instead of inferring waits
+ * @wait_unmatched: wait ends with no open wait of their task and cookie,
+ *              and begins while their task was waiting already
+ * @wait_dropped: waits beyond MODEL_ASYNC_MAX (the latest-starting)
  * @events:     ASYNC_BEGIN and ASYNC_END events read
  * @unmatched_ends: ends with no open begin of their cookie (an end
  *              before its begin, a lost begin, a dropped span's end)
@@ -402,6 +431,11 @@ struct model_async_span {
 struct model_async {
 	struct model_async_span *s;
 	size_t nr;
+	struct model_async_wait *w;
+	size_t nw;
+	uint64_t wait_events;
+	uint64_t wait_unmatched;
+	uint64_t wait_dropped;
 	uint64_t events;
 	uint64_t unmatched_ends;
 	uint64_t duplicate_begins;
@@ -421,8 +455,10 @@ enum model_link_kind {
 /* Why a link is on the critical path (struct model_link). */
 enum model_link_why {
 	MODEL_WHY_SEQUENCE = 0,	 /* the next link began when it ended */
-	MODEL_WHY_WAITED = 1,	 /* it waited for the async link before it
-				  * (the async_synchronize phase) */
+	MODEL_WHY_WAITED = 1,	 /* it waited for the async link before it:
+				  * a recorded wait (ASYNC_WAIT_*) or, in a
+				  * trace without them, the async_synchronize
+				  * phase */
 	MODEL_WHY_WAITED_INFERRED = 2, /* it took MODEL_WAIT_MIN_NS or more,
 				  * an async link ran through half of it
 				  * and ended at most MODEL_WAIT_SLACK_NS
@@ -434,6 +470,7 @@ enum model_link_why {
 
 #define MODEL_WAIT_SLACK_NS	2000000ULL	/* 2 ms: see libhtrace.rst */
 #define MODEL_WAIT_MIN_NS	1000000ULL	/* 1 ms: see libhtrace.rst */
+#define MODEL_BOOT_PID		1	/* kernel_init(): the boot's thread of control */
 
 /**
  * struct model_link - one step of the critical path
@@ -474,12 +511,14 @@ struct model_link {
  * @on_path_ns: the time in [0, @end_ns] the links cover (overlaps once)
  * @async_ns:   of it, the async links' time
  * @waits:      links that waited for async work (certain or inferred)
+ * @recorded:   the kernel recorded its waits (ASYNC_WAIT_*): none inferred
  */
 struct model_critical {
 	struct model_link *l;
 	size_t nr;
 	uint64_t end_ns;
 	bool boot_done;
+	bool recorded;
 	uint64_t on_path_ns;
 	uint64_t async_ns;
 	unsigned int waits;

@@ -10,12 +10,17 @@
  *     initcalls, like do_basic_setup, is its initcalls);
  *   - from a moment t, the step before is the last of the sequence that
  *     began before t;
- *   - a step waited for async work when it is the async_synchronize phase
- *     and an async span ended inside it (the last such), or when an async
- *     span ran through at least half of a step of MODEL_WAIT_MIN_NS or
- *     more (or of the untraced gap after it) and ended inside it at most
- *     MODEL_WAIT_SLACK_NS before its end (inferred); the walk then goes
- *     on from that span's start;
+ *   - a step waited for async work when the boot's thread (pid 1) waited
+ *     inside it in async_synchronize_cookie_domain() (ASYNC_WAIT_*) and
+ *     async work below the wait's cookie ended during the wait: the last
+ *     such; the same for the untraced gap after it;
+ *   - in a trace without wait records (an older kernel), a step waited
+ *     when it is the async_synchronize phase and an async span ended
+ *     inside it (the last such), or when an async span ran through at
+ *     least half of a step of MODEL_WAIT_MIN_NS or more (or of the
+ *     untraced gap after it) and ended inside it at most
+ *     MODEL_WAIT_SLACK_NS before its end (inferred);
+ *   - the walk then goes on from that span's start;
  *   - an async span's own cause is not in the trace: the walk goes on with
  *     the step running when it began.
  *
@@ -48,6 +53,9 @@ struct step {
  * @nseq:  how many
  * @as:    the finished async spans, by end
  * @nas:   how many
+ * @wt:    the boot thread's finished waits for async work, by start
+ * @nwt:   how many
+ * @recorded: the trace records waits (ASYNC_WAIT_*): nothing is inferred
  * @l:     the links so far
  * @nr:    how many
  * @alloc: room
@@ -57,6 +65,9 @@ struct walk {
 	size_t nseq;
 	struct step *as;
 	size_t nas;
+	struct model_async_wait *wt;
+	size_t nwt;
+	bool recorded;
 	struct model_link *l;
 	size_t nr;
 	size_t alloc;
@@ -151,6 +162,21 @@ static int finished(const struct boot_model *m, struct walk *w)
 	return 0;
 }
 
+/* boot_waits() - the boot thread's finished waits, by start (as m->async.w is) */
+static int boot_waits(const struct boot_model *m, struct walk *w)
+{
+	size_t i;
+
+	w->recorded = m->async.wait_events != 0;
+	w->wt = calloc(m->async.nw + 1, sizeof(*w->wt));
+	if (!w->wt)
+		return -ENOMEM;
+	for (i = 0; i < m->async.nw; i++)
+		if (m->async.w[i].pid == MODEL_BOOT_PID && !m->async.w[i].open)
+			w->wt[w->nwt++] = m->async.w[i];
+	return 0;
+}
+
 /* before() - 1 + the index of the last step of the sequence that began before @t, 0 if none */
 static size_t before(const struct walk *w, uint64_t t)
 {
@@ -181,6 +207,59 @@ static const struct step *ended_in(const struct walk *w, uint64_t lo, uint64_t h
 			b = mid;
 	}
 	return a && w->as[a - 1].end > lo ? &w->as[a - 1] : NULL;
+}
+
+/*
+ * work_of() - the async work wait @q waited for: the span below its cookie
+ * that ended last during it, NULL if none (it returned at once).  The boot
+ * thread's waits do not overlap, so each span is looked at for one wait.
+ */
+static const struct step *work_of(const struct boot_model *m, const struct walk *w,
+				  const struct model_async_wait *q)
+{
+	uint64_t end = q->start_ns + q->dur_ns;
+	size_t a = 0, b = w->nas;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (w->as[mid].end <= end)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a && w->as[a - 1].end > q->start_ns; a--)
+		if (m->async.s[w->as[a - 1].index].cookie < q->cookie)
+			return &w->as[a - 1];
+	return NULL;
+}
+
+/*
+ * waited_for() - the async work the boot thread's recorded waits in
+ * [@lo, @hi) waited for, the one that ended last; NULL if none
+ */
+static const struct step *waited_for(const struct boot_model *m, const struct walk *w,
+				     uint64_t lo, uint64_t hi)
+{
+	const struct step *best = NULL, *a;
+	size_t i = 0, b = w->nwt;
+
+	while (i < b) {
+		size_t mid = i + (b - i) / 2;
+
+		if (w->wt[mid].start_ns < lo)
+			i = mid + 1;
+		else
+			b = mid;
+	}
+	for (; i < w->nwt && w->wt[i].start_ns < hi; i++) {
+		if (w->wt[i].start_ns + w->wt[i].dur_ns > hi)
+			break;
+		a = work_of(m, w, &w->wt[i]);
+		if (a && (!best || a->end > best->end))
+			best = a;
+	}
+	return best;
 }
 
 /*
@@ -265,9 +344,14 @@ static int walk_back(const struct boot_model *m, struct walk *w, uint64_t e)
 		 * untraced code between the step and t that waited for async
 		 * work (t on the sequence: not where async work began)
 		 */
-		a = x->end < t && why != MODEL_WHY_ASYNC_BEGAN ? ended_in(w, x->end, t) : NULL;
-		if (a && near_end(a, x->end, t) && a->start < t) {
-			l = push(w, MODEL_LINK_GAP, MODEL_WHY_WAITED_INFERRED, x->end, t);
+		a = NULL;
+		if (x->end < t && why != MODEL_WHY_ASYNC_BEGAN)
+			a = w->recorded ? waited_for(m, w, x->end, t) : ended_in(w, x->end, t);
+		if (a && !w->recorded && !near_end(a, x->end, t))
+			a = NULL;
+		if (a && a->start < t) {
+			l = push(w, MODEL_LINK_GAP, w->recorded ? MODEL_WHY_WAITED :
+				 MODEL_WHY_WAITED_INFERRED, x->end, t);
 			if (!l || !push_step(m, w, a, MODEL_WHY_ASYNC, t))
 				return -ENOMEM;
 			l->name = "untraced code";
@@ -281,14 +365,19 @@ static int walk_back(const struct boot_model *m, struct walk *w, uint64_t e)
 		if (!l)
 			return -ENOMEM;
 		why = MODEL_WHY_SEQUENCE;
-		a = l->partial ? NULL : ended_in(w, x->start, x->end);
-		if (a && !is_sync(m, x) && !near_end(a, x->start, x->end))
+		if (l->partial)
+			a = NULL;
+		else if (w->recorded)
+			a = waited_for(m, w, x->start, x->end);
+		else
+			a = ended_in(w, x->start, x->end);
+		if (a && !w->recorded && !is_sync(m, x) && !near_end(a, x->start, x->end))
 			a = NULL;
 		if (!a) {
 			t = x->start;
 			continue;
 		}
-		l->why = is_sync(m, x) ? MODEL_WHY_WAITED : MODEL_WHY_WAITED_INFERRED;
+		l->why = w->recorded || is_sync(m, x) ? MODEL_WHY_WAITED : MODEL_WHY_WAITED_INFERRED;
 		if (!push_step(m, w, a, MODEL_WHY_ASYNC, x->end))
 			return -ENOMEM;
 		/* async work it scheduled itself, then waited for: it is on the path already */
@@ -366,13 +455,17 @@ int model_critical_build(struct boot_model *m)
 
 	c->boot_done = m->boot_ns != 0;
 	c->end_ns = m->boot_ns ? m->boot_ns : m->end_ns;
+	c->recorded = m->async.wait_events != 0;
 	err = sequence(m, &w, c->end_ns);
 	if (!err)
 		err = finished(m, &w);
 	if (!err)
+		err = boot_waits(m, &w);
+	if (!err)
 		err = walk_back(m, &w, c->end_ns);
 	free(w.seq);
 	free(w.as);
+	free(w.wt);
 	if (err) {
 		free(w.l);
 		return err;

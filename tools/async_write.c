@@ -173,9 +173,10 @@ void critical_write_text(const struct boot_model *m, FILE *f)
 	if (!c->nr)
 		return;
 	fprintf(f, "\ncritical path to %s at %.3f ms: %zu links cover %.3f ms (%.1f%%), "
-		"async work %.3f ms, %u wait%s for it\n", c->boot_done ? "the end of the boot" :
+		"async work %.3f ms, %u wait%s for it (%s)\n", c->boot_done ? "the end of the boot" :
 		"the end of the recording", ms(c->end_ns), c->nr, ms(c->on_path_ns),
-		pct(c->on_path_ns, total), ms(c->async_ns), c->waits, c->waits == 1 ? "" : "s");
+		pct(c->on_path_ns, total), ms(c->async_ns), c->waits, c->waits == 1 ? "" : "s",
+		c->recorded ? "recorded by the kernel" : "no wait records: inferred");
 	fprintf(f, "  %s @%10.3f\n", c->boot_done ? "end of the boot (init runs)" :
 		"end of the recording", ms(c->end_ns));
 	for (i = c->nr; i-- > 0;) {
@@ -204,8 +205,8 @@ void critical_write_text(const struct boot_model *m, FILE *f)
 }
 
 /**
- * async_write_json() - "async" (every span) and "async_stats" (what was
- * not paired)
+ * async_write_json() - "async" (every span), "async_waits" (every wait
+ * for async work) and "async_stats" (what was not paired)
  * @m: the model
  * @f: where to
  */
@@ -225,11 +226,22 @@ void async_write_json(const struct boot_model *m, FILE *f)
 			"\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "%s}", s->addr, s->cookie,
 			s->cpu, s->end_cpu, s->start_ns, s->dur_ns, s->open ? ",\"unfinished\":true" : "");
 	}
+	fputs("],\n\"async_waits\":[", f);
+	for (i = 0; i < a->nw; i++) {
+		const struct model_async_wait *w = &a->w[i];
+
+		fprintf(f, "%s{\"cookie\":%" PRIu64 ",\"pid\":%" PRIu32 ",\"cpu\":%u,\"end_cpu\":%u,"
+			"\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "%s}", i ? ",\n " : "\n ",
+			w->cookie, w->pid, w->cpu, w->end_cpu, w->start_ns, w->dur_ns,
+			w->open ? ",\"unfinished\":true" : "");
+	}
 	fprintf(f, "],\n\"async_stats\":{\"events\":%" PRIu64 ",\"spans\":%zu,\"unfinished\":%zu,"
 		"\"unmatched_ends\":%" PRIu64 ",\"duplicate_begins\":%" PRIu64
-		",\"fn_mismatches\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"cap\":%u}", a->events, a->nr,
+		",\"fn_mismatches\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"cap\":%u,"
+		"\"wait_events\":%" PRIu64 ",\"waits\":%zu,\"wait_unmatched\":%" PRIu64
+		",\"wait_dropped\":%" PRIu64 "}", a->events, a->nr,
 		open, a->unmatched_ends, a->duplicate_begins, a->fn_mismatches, a->dropped,
-		MODEL_ASYNC_MAX);
+		MODEL_ASYNC_MAX, a->wait_events, a->nw, a->wait_unmatched, a->wait_dropped);
 }
 
 /* put() - @s at @p; the end */
@@ -349,9 +361,10 @@ void critical_write_json(const struct boot_model *m, FILE *f, bool page)
 		link_write(f, c, i);
 	fprintf(f, "%s,\n\"critical_path_summary\":{\"end_ns\":%" PRIu64 ",\"end\":\"%s\","
 		"\"links\":%zu,\"on_path_ns\":%" PRIu64 ",\"share\":%.4f,\"async_ns\":%" PRIu64
-		",\"waits\":%u,\"wait_slack_ns\":%llu,\"wait_min_ns\":%llu}", page ? "" : "]",
-		c->end_ns,
+		",\"waits\":%u,\"waits_recorded\":%s,\"wait_slack_ns\":%llu,\"wait_min_ns\":%llu}",
+		page ? "" : "]", c->end_ns,
 		c->boot_done ? "boot_done" : "end_of_trace", c->nr, c->on_path_ns,
 		c->end_ns ? (double)c->on_path_ns / c->end_ns : 0, c->async_ns, c->waits,
+		c->recorded ? "true" : "false",
 		(unsigned long long)MODEL_WAIT_SLACK_NS, (unsigned long long)MODEL_WAIT_MIN_NS);
 }

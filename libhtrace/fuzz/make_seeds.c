@@ -132,6 +132,11 @@ static void emit_some(void)
 	ht_emit(HT_EV_START_KERNEL, 0, 0);
 	ht_emit(HT_EV_INITCALL_BEGIN, 0xffffffff81000000ULL, 6);
 	ht_emit(HT_EV_INITCALL_END, 0xffffffff81000000ULL, 0);
+	/* async work, and the boot's thread waiting for it */
+	ht_emit(HT_EV_ASYNC_WAIT_BEGIN, 2, 1);
+	ht_emit(HT_EV_ASYNC_BEGIN, 0xffffffff81000300ULL, 1);
+	ht_emit(HT_EV_ASYNC_END, 0xffffffff81000300ULL, 1);
+	ht_emit(HT_EV_ASYNC_WAIT_END, 2, 1);
 	/* a hypergraph: a task, a call with a child, an exits-only stretch */
 	ht_emit(HT_EV_GRAPH_START, 0, ht_graph_limits(4, 0));
 	ht_emit_str(HT_EV_TASK_SWITCH, 0, 1, "swapper/0");

@@ -5,7 +5,8 @@
  * phase that waited for the async work that ended last; an initcall that
  * (by the inference rule) waited for async work ending just before it;
  * untraced code between two steps that did; async work that ended early
- * and is not on the path.  Hostile traces: an end without a begin, an end
+ * and is not on the path; the kernel's own wait records, which make every
+ * wait certain.  Hostile traces: an end without a begin, an end
  * before its begin, a repeated cookie, an end naming another function, a
  * million spans (capped, counted, quick), and overlapping steps.
  */
@@ -322,6 +323,113 @@ static void test_gap(void)
 	free(t.ring);
 }
 
+/* wait() - task @pid waits for the async work below @cookie from @a (CPU 0) to @b (CPU @cpu) */
+static void wait(struct tb *t, uint64_t cookie, uint64_t pid, unsigned int cpu, uint64_t a,
+		 uint64_t b)
+{
+	ring(t, HT_EV_ASYNC_WAIT_BEGIN, 0, a, cookie, pid);
+	ring(t, HT_EV_ASYNC_WAIT_END, cpu, b, cookie, pid);
+}
+
+#define ALL	0x7fffffffffffffffULL	/* async_synchronize_full()'s cookie */
+
+/*
+ * test_recorded() - with wait records the kernel says what waited: IC3
+ * (6100-19000) waits 7000-15500 (begun on CPU 0, woken on CPU 1) and B
+ * (cookie 2) ends at 15000, 4 ms before IC3 does (too far for the
+ * inference, certain all the same); async_synchronize's wait returns at
+ * once (A ended long before): no wait there
+ */
+static void test_recorded(void)
+{
+	static const struct want w[] = {
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 1000, 1000 },
+		{ MODEL_LINK_INITCALL, MODEL_WHY_SEQUENCE, 3100, 900 },
+		{ MODEL_LINK_INITCALL, MODEL_WHY_SEQUENCE, 4100, 1900 },
+		{ MODEL_LINK_ASYNC, MODEL_WHY_ASYNC, 6200, 8800 },
+		{ MODEL_LINK_INITCALL, MODEL_WHY_WAITED, 6100, 12900 },
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 21000, 4050 },
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 25100, 900 },
+	};
+	static const struct want g[] = {
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 1000, 1000 },
+		{ MODEL_LINK_INITCALL, MODEL_WHY_ASYNC_BEGAN, 3100, 400 },
+		{ MODEL_LINK_ASYNC, MODEL_WHY_ASYNC, 3500, 17450 },
+		{ MODEL_LINK_GAP, MODEL_WHY_WAITED, 19000, 2000 },
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 21000, 4050 },
+		{ MODEL_LINK_PHASE, MODEL_WHY_SEQUENCE, 25100, 900 },
+	};
+	struct boot_model m;
+	struct tb t = { 0 };
+
+	reset(&t);
+	base(&t);
+	async(&t, FA, 1, 3500, 5000);
+	async(&t, FB, 2, 6200, 15000);
+	wait(&t, 3, 1, 1, 7000, 15500);
+	wait(&t, ALL, 1, 0, 21010, 21020);
+	if (load(&m, &t)) {
+		ok(0, "recorded: loads");
+		free(t.ring);
+		return;
+	}
+	ok(m.async.wait_events == 4 && m.async.nw == 2 && !m.async.wait_unmatched &&
+	   m.async.w[0].cookie == 3 && m.async.w[0].pid == 1 && m.async.w[0].cpu == 0 &&
+	   m.async.w[0].end_cpu == 1 && m.async.w[0].start_ns == 7000 * US &&
+	   m.async.w[0].dur_ns == 8500 * US && !m.async.w[0].open,
+	   "recorded: two waits paired by pid across CPUs");
+	path_is(&m, w, 7, "recorded: IC3 waited for B, 4 ms before its end");
+	ok(m.critical.recorded && m.critical.waits == 1,
+	   "recorded: one wait, and the path says the waits are recorded");
+	model_free(&m);
+
+	/* a wait for the work below cookie 2 did not wait for B (cookie 2) */
+	reset(&t);
+	base(&t);
+	async(&t, FB, 2, 6200, 15000);
+	wait(&t, 2, 1, 0, 7000, 15500);
+	if (!load(&m, &t)) {
+		ok(m.critical.nr == 6 && !m.critical.waits && !m.critical.async_ns,
+		   "recorded: async work at or above the wait's cookie is not what it waited for");
+		model_free(&m);
+	}
+	/* another task's wait; and no inference once waits are recorded */
+	reset(&t);
+	base(&t);
+	async(&t, FB, 2, 6200, 18900);
+	wait(&t, ALL, 57, 0, 7000, 18950);
+	if (!load(&m, &t)) {
+		ok(m.critical.nr == 6 && !m.critical.waits && m.critical.recorded,
+		   "recorded: another task's wait is not the boot's, and nothing is inferred");
+		model_free(&m);
+	}
+	/* the untraced code between do_basic_setup and async_synchronize waited */
+	reset(&t);
+	base(&t);
+	async(&t, FA, 1, 3500, 20950);
+	wait(&t, ALL, 1, 0, 19500, 20960);
+	if (!load(&m, &t)) {
+		path_is(&m, g, 6, "recorded: the untraced code after IC3 waited for A");
+		model_free(&m);
+	}
+	/* hostile: an end alone, a begin twice, an end of another cookie, one never ended */
+	reset(&t);
+	base(&t);
+	ring(&t, HT_EV_ASYNC_WAIT_END, 0, 2100, 5, 1);
+	ring(&t, HT_EV_ASYNC_WAIT_BEGIN, 0, 3200, 5, 1);
+	ring(&t, HT_EV_ASYNC_WAIT_BEGIN, 0, 3300, 5, 1);
+	ring(&t, HT_EV_ASYNC_WAIT_END, 0, 3400, 6, 1);
+	ring(&t, HT_EV_ASYNC_WAIT_END, 0, 3500, 5, 1);
+	ring(&t, HT_EV_ASYNC_WAIT_BEGIN, 0, 22000, ALL, 1);
+	if (!load(&m, &t)) {
+		ok(m.async.wait_unmatched == 3 && m.async.nw == 2 && !m.async.w[0].open &&
+		   m.async.w[1].open && m.critical.nr == 6 && !m.critical.waits,
+		   "recorded: unpaired wait records counted, an open wait kept, no link from them");
+		model_free(&m);
+	}
+	free(t.ring);
+}
+
 /* test_hostile_pairs() - ends without begins, repeated cookies, wrong functions */
 static void test_hostile_pairs(void)
 {
@@ -455,6 +563,7 @@ int main(void)
 	test_sync_waits();
 	test_inferred();
 	test_gap();
+	test_recorded();
 	test_hostile_pairs();
 	test_million();
 	test_overlap();

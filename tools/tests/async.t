@@ -9,7 +9,8 @@ setup_arch, ic_one_init up to 3.5 ms, slow_async_probe, async_synchronize
 it.  Text, JSON (keys and values) and the page in headless Chromium (no
 console errors, the path's table and outlines, two async lanes).  Then a
 hostile trace: ends without begins, a repeated cookie, an end of another
-function, all counted."""
+function, all counted.  And a trace with the kernel's wait records: a
+wait the inference would miss is on the path, certain."""
 import json
 import os
 import re
@@ -152,10 +153,13 @@ ok(cp and cp[1].get('partial') is True and cp[1]['level'] == 'core' and cp[2]['i
 s = o.get('critical_path_summary', {})
 ok(s == {'end_ns': 27_000_000, 'end': 'boot_done', 'links': 5, 'on_path_ns': 23_850_000,
          'share': round(23.85 / 27, 4), 'async_ns': 19_500_000, 'waits': 1,
-         'wait_slack_ns': 2_000_000, 'wait_min_ns': 1_000_000}, 'JSON: the summary', s)
+         'waits_recorded': False, 'wait_slack_ns': 2_000_000, 'wait_min_ns': 1_000_000},
+   'JSON: the summary', s)
 ok(o.get('async_stats') == {'events': 4, 'spans': 2, 'unfinished': 0, 'unmatched_ends': 0,
                             'duplicate_begins': 0, 'fn_mismatches': 0, 'dropped': 0,
-                            'cap': 65536}, 'JSON: async_stats', o.get('async_stats'))
+                            'cap': 65536, 'wait_events': 0, 'waits': 0, 'wait_unmatched': 0,
+                            'wait_dropped': 0} and o.get('async_waits') == [],
+   'JSON: async_stats, no wait records', o.get('async_stats'))
 
 # the same boot, quick_async_fn ending 0.1 ms before ic_three_init: it waited (inferred)
 t2 = base()
@@ -195,6 +199,34 @@ ok(o3['async_stats']['unmatched_ends'] == 2 and o3['async_stats']['duplicate_beg
    [x.get('unfinished', False) for x in o3['async']] == [True, False, True] and
    o3['critical_path_summary']['waits'] == 0,
    'hostile: JSON counts, two spans open, no wait on the path', o3['async_stats'])
+
+# the kernel's wait records: ic_three_init (6.1-19 ms) waits 7-15.5 ms in
+# pid 1 (woken on CPU 1) and quick_async_fn (cookie 2) ends at 15 ms, 4 ms
+# before the initcall does: too far for the inference, certain all the same
+t4 = base()
+t4.async_('quick_async_fn', 2, 6.2 * MS, 15 * MS)
+t4.ev('async_wait_begin', 0, 7 * MS, 3, 1)
+t4.ev('async_wait_end', 1, 15.5 * MS, 3, 1)
+t4.ev('async_wait_begin', 0, 21.01 * MS, 1 << 62, 1)
+t4.ev('async_wait_end', 0, 21.02 * MS, 1 << 62, 1)
+trace4 = os.path.join(tmp, 'waits.htf')
+t4.write(trace4)
+rc, out, err = run('report', '--system-map', smap, trace4)
+crit = out[out.find('critical path'):]
+ok(rc == 0 and '1 wait for it (recorded by the kernel)' in crit and
+   re.search(r'ic_three_init\s+@\s+6\.100 \+\s+12\.900.*initcall device, waited for the async '
+             r'work below$', crit, re.M) and re.search(r'quick_async_fn\s+@\s+6\.200 \+\s+8\.800',
+                                                     crit),
+   'recorded: text: ic_three_init waited for quick_async_fn, the wait recorded', crit[:900])
+o4 = json.loads(run('report', '--json', '--system-map', smap, trace4)[1])
+ok(o4['critical_path_summary']['waits_recorded'] and
+   o4['async_waits'] == [{'cookie': 3, 'pid': 1, 'cpu': 0, 'end_cpu': 1, 'start_ns': 7 * MS,
+                          'duration_ns': int(8.5 * MS)},
+                         {'cookie': 1 << 62, 'pid': 1, 'cpu': 0, 'end_cpu': 0,
+                          'start_ns': int(21.01 * MS), 'duration_ns': int(0.01 * MS)}] and
+   [c['why'] for c in o4['critical_path'] if c['name'] == 'ic_three_init'] == ['waited'] and
+   o4['async_stats']['wait_events'] == 4 and o4['async_stats']['wait_unmatched'] == 0,
+   'recorded: JSON: async_waits, and the wait on the path is certain', o4['async_waits'])
 
 # the page in headless Chromium
 chromium = shutil.which('chromium') or shutil.which('chromium-browser')

@@ -17,22 +17,22 @@ tail -c +2 "$seeds/early.bin" > "$tmp/early.img"
 
 "$ht" dump "$tmp/area.img" > "$tmp/out" 2> "$tmp/err"
 t $? "dump of a control-area image exits 0"
-# make_seeds' emit_some() writes 14 events; the area image holds three
+# make_seeds' emit_some() writes 18 events; the area image holds three
 # rounds of it and two more
-[ "$(wc -l < "$tmp/out")" = 44 ]; t $? "44 events printed"
+[ "$(wc -l < "$tmp/out")" = 56 ]; t $? "56 events printed"
 grep -q '"Kernel panic - not syncing: seed"' "$tmp/out"; t $? "panic string printed, quoted"
 grep -q '2 rings of 256 records' "$tmp/err"; t $? "summary names the geometry"
 
 "$ht" dump --json "$tmp/early.img" > "$tmp/out" 2>/dev/null
 t $? "dump --json of an early-buffer-only image exits 0"
-grep -q '"summary":{"events":14,.*"early_buffer":"active"' "$tmp/out"; t $? "summary object: 14 events, early buffer never moved"
+grep -q '"summary":{"events":18,.*"early_buffer":"active"' "$tmp/out"; t $? "summary object: 18 events, early buffer never moved"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out"
 t $? "every line is valid JSON"
 
 "$ht" dump --early-only "$tmp/area.img" > /dev/null 2>&1; [ $? = 1 ]
 t $? "--early-only on an image without an early buffer: exit 1"
-[ "$("$ht" dump -q --early-only "$tmp/early.img" | wc -l)" = 14 ]
-t $? "--early-only on an early-buffer image: 14 events"
+[ "$("$ht" dump -q --early-only "$tmp/early.img" | wc -l)" = 18 ]
+t $? "--early-only on an early-buffer image: 18 events"
 
 : > "$tmp/empty"
 "$ht" dump "$tmp/empty" 2> "$tmp/err"; [ $? = 1 ] && grep -q 'non-empty' "$tmp/err"
