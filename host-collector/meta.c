@@ -84,17 +84,48 @@ static uint64_t rdtsc_host(void)
 	return __builtin_ia32_rdtsc();
 }
 
-/* meta_tsc_khz() - the host TSC rate, measured against CLOCK_MONOTONIC */
+/* mono_ns() - CLOCK_MONOTONIC in nanoseconds */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * tsc_at() - a TSC reading and the CLOCK_MONOTONIC moment it stands for:
+ * the TSC read between two clock reads, the tightest of a few tries (a
+ * preemption between the reads widens one, not all)
+ */
+static void tsc_at(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		uint64_t a = mono_ns(), t = rdtsc_host(), b = mono_ns();
+
+		if (b - a < best) {
+			best = b - a;
+			*tsc = t;
+			*ns = a + (b - a) / 2;
+		}
+	}
+}
+
+/*
+ * meta_tsc_khz() - the host TSC rate, measured against CLOCK_MONOTONIC
+ * (the clock samples' clock) over 50 ms: under TCG it is the guest's TSC
+ * rate too, so its error scales every guest time
+ */
 uint64_t meta_tsc_khz(void)
 {
-	struct timespec a, b, d = { 0, 20 * 1000 * 1000 };
-	uint64_t t0, t1, ns;
+	struct timespec d = { 0, 50 * 1000 * 1000 };
+	uint64_t t0, t1, n0, n1;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = rdtsc_host();
+	tsc_at(&t0, &n0);
 	nanosleep(&d, NULL);
-	t1 = rdtsc_host();
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	ns = (b.tv_sec - a.tv_sec) * 1000000000ULL + b.tv_nsec - a.tv_nsec;
-	return ns ? (t1 - t0) * 1000000ULL / ns : 0;
+	tsc_at(&t1, &n1);
+	return n1 > n0 ? (t1 - t0) * 1000000ULL / (n1 - n0) : 0;
 }

@@ -530,7 +530,9 @@ struct model_critical {
  * @doorbell_events: events that came only through a doorbell
  * @doorbell_copies: doorbell events dropped as copies of ring events
  * @tsc_khz:     guest TSC rate used for every conversion
- * @tsc_from_host: the guest never reported its TSC rate; @tsc_khz is the host's
+ * @tsc_from_host: @tsc_khz is the host's: under TCG on real time (the guest
+ *               reads the host's TSC), or the guest never reported its rate
+ * @guest_tsc_khz: the rate the guest calibrated and reported, 0 if none
  * @syms:        kernel symbols (may be empty)
  * @accel:       accelerator from the metadata
  * @kernel:      kernel image from the metadata
@@ -581,6 +583,7 @@ struct boot_model {
 	uint64_t doorbell_copies;
 	uint64_t tsc_khz;
 	bool tsc_from_host;
+	uint64_t guest_tsc_khz;
 	struct htr_syms syms;
 	char accel[32];
 	char kernel[256];

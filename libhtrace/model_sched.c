@@ -263,19 +263,31 @@ static const struct model_sched_iv *state_at(const struct model_sched_vcpu *v, u
 	return lo < v->niv && v->iv[lo].start_ns <= t ? &v->iv[lo] : NULL;
 }
 
-/* misplaced() - how far @t lies from the nearest running interval of @v */
+/*
+ * could_run() - @iv is a time the thread ran, or may have: an unknown
+ * stretch (its switch in never came) may hide a run
+ */
+static bool could_run(const struct model_sched_iv *iv)
+{
+	return iv->run == MODEL_RUN_RUNNING || iv->run == MODEL_RUN_UNKNOWN;
+}
+
+/*
+ * misplaced() - how far @t lies from the nearest interval of @v in which
+ * the thread ran or may have run
+ */
 static uint64_t misplaced(const struct model_sched_vcpu *v, size_t at, uint64_t t)
 {
 	uint64_t best = UINT64_MAX;
 	size_t i;
 
 	for (i = at; i-- > 0;)
-		if (v->iv[i].run == MODEL_RUN_RUNNING) {
+		if (could_run(&v->iv[i])) {
 			best = t - v->iv[i].end_ns;
 			break;
 		}
 	for (i = at; i < v->niv; i++)
-		if (v->iv[i].run == MODEL_RUN_RUNNING) {
+		if (could_run(&v->iv[i])) {
 			if (v->iv[i].start_ns - t < best)
 				best = v->iv[i].start_ns - t;
 			break;

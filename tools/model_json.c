@@ -215,10 +215,10 @@ static void clock_write(FILE *f, const struct boot_model *m)
 	if (m->rr[0])
 		fprintf(f, "\"rr\":\"%s\",", m->rr);
 	fprintf(f, "\"domain\":\"guest-tsc\",\"tsc_khz\":%" PRIu64
-		",\"tsc_from_host\":%s,\"origin\":\"%s\",\"method\":\"%s\","
-		"\"samples\":%" PRIu64 ",\"residual_ns\":%" PRIu64
+		",\"tsc_from_host\":%s,\"guest_tsc_khz\":%" PRIu64 ",\"origin\":\"%s\","
+		"\"method\":\"%s\",\"samples\":%" PRIu64 ",\"residual_ns\":%" PRIu64
 		",\"max_residual_ns\":%" PRIu64 ",\"cpu_skew_ns\":{", m->tsc_khz,
-		m->tsc_from_host ? "true" : "false",
+		m->tsc_from_host ? "true" : "false", m->guest_tsc_khz,
 		m->launch_known ? "qemu-launch" : "guest-tsc-zero", clock_method(k->method),
 		k->samples, k->residual_ns, k->max_residual_ns);
 	for (i = 0; i < MODEL_CLOCK_CPUS; i++) {

@@ -41,7 +41,7 @@ static void warn_model(const struct boot_model *m, const char *trace)
 	if (m->loss.torn_bytes)
 		err_msg("warning: %s: torn tail dropped (%" PRIu64 " bytes, %s)\n", trace,
 			m->loss.torn_bytes, m->loss.torn_reason ?: "damaged");
-	if (m->tsc_from_host && m->verdict != HTR_VERDICT_SILENT && m->ev.nr)
+	if (!m->guest_tsc_khz && m->verdict != HTR_VERDICT_SILENT && m->ev.nr)
 		err_msg("warning: %s: the guest never reported its TSC rate; using the host's\n",
 			trace);
 }

@@ -188,7 +188,9 @@ real = json.loads(report(os.path.join(FX, 'boot.htf'), '--json')[1])
 ok(j.get('clock', {}).get('mode') == 'icount' and
    j['clock'].get('icount') == 'shift=1,sleep=off' and
    j['clock'].get('origin') == 'guest-tsc-zero' and real['clock']['mode'] == 'real' and
-   j['boot_ns'] == real['boot_ns'] - real['launch_to_vm_ns'],
+   j['clock']['tsc_khz'] == j['clock']['guest_tsc_khz'] and not j['clock']['tsc_from_host'] and
+   abs(j['boot_ns'] - (real['boot_ns'] - real['launch_to_vm_ns']) * real['clock']['tsc_khz'] /
+       j['clock']['tsc_khz']) < 1000,
    'icount trace: JSON clock mode icount with its setting, times from the guest TSC\'s zero',
    str(j.get('clock')) + err)
 rc, out, err = report(vt)
