@@ -142,6 +142,8 @@ enum ht_event_type {
 	HT_EV_ASYNC_END		= 0x205, /* a0 fn addr, a1 cookie */
 	HT_EV_ASYNC_WAIT_BEGIN	= 0x206, /* a0 cookie waited for, a1 pid */
 	HT_EV_ASYNC_WAIT_END	= 0x207, /* a0 cookie waited for, a1 pid */
+	HT_EV_IDLE_BEGIN	= 0x208, /* this CPU idles (not while running) */
+	HT_EV_IDLE_END		= 0x209, /* this CPU stops idling */
 
 	/* failures */
 	HT_EV_PANIC		= 0x300, /* a0 running initcall, a1 pid; string */

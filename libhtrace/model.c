@@ -444,6 +444,8 @@ int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 	if (!err)
 		err = spans(m);
 	if (!err)
+		err = model_idle_build(m);
+	if (!err)
 		err = model_graph_build(m);
 	if (!err)
 		err = model_async_build(m);
@@ -476,5 +478,6 @@ void model_free(struct boot_model *m)
 	model_graph_free(&m->graph);
 	model_async_free(m);
 	model_critical_free(m);
+	model_idle_free(m);
 	memset(m, 0, sizeof(*m));
 }

@@ -48,6 +48,9 @@
  *            runnable but not running (preempted, or woken and waiting):
  *            from the host scheduler's events, 0 without them
  * @migrations: the host CPU changes of its vCPU's thread while it was open
+ * @idle_ns:  while it was open, the time its CPU idled (IDLE_BEGIN/END:
+ *            waited for a timer or a device, executed nothing); 0 without
+ *            idle records
  */
 struct span {
 	const char *name;
@@ -61,6 +64,7 @@ struct span {
 	bool open;
 	uint64_t stolen_ns;
 	unsigned int migrations;
+	uint64_t idle_ns;
 };
 
 /**
@@ -386,6 +390,42 @@ struct model_async_span {
 	bool open;
 };
 
+#define MODEL_IDLE_CPUS	64	/* CPUs whose idle time is kept */
+
+/**
+ * struct model_idle_iv - a stretch of one CPU's idle loop
+ * @start_ns: IDLE_BEGIN
+ * @end_ns:   IDLE_END, or the trace's end for a CPU idle to the last
+ * @before_ns: the CPU's idle time before @start_ns (a prefix sum, so a
+ *            span's idle time costs two binary searches)
+ */
+struct model_idle_iv {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	uint64_t before_ns;
+};
+
+/**
+ * struct model_idle - the time each CPU idled while the system was not
+ * running (libhtrace/model_idle.c)
+ * @iv:       every CPU's stretches, CPU by CPU, each CPU's in time order
+ * @first:    CPU c's stretches are @iv[@first[c]] to @iv[@first[c + 1]]
+ * @nr:       how many
+ * @events:   IDLE_BEGIN and IDLE_END events read: with none, the kernel
+ *            did not record idling, and no span has idle time
+ * @unmatched: ends with no begin before them on their CPU, begins while
+ *            their CPU idled already (a lost end), CPUs of 64 or more
+ * @cpu_idle_ns: each CPU's idle time up to the end of the boot
+ */
+struct model_idle {
+	struct model_idle_iv *iv;
+	size_t first[MODEL_IDLE_CPUS + 1];
+	size_t nr;
+	uint64_t events;
+	uint64_t unmatched;
+	uint64_t cpu_idle_ns[MODEL_IDLE_CPUS];
+};
+
 /**
  * struct model_async_wait - one async_synchronize_cookie_domain() call:
  * a task waiting until the async entries below a cookie have run
@@ -558,6 +598,7 @@ struct model_critical {
  * @problems:    every warning, BUG, oops and panic, in order
  * @forensics:   the vCPUs' state and the vmcore the collector took
  * @sched:       the host scheduler's view of the vCPU threads
+ * @idle:        each CPU's idle loop while the system was not running
  * @graph:       the hypergraph: call trees from function tracing
  * @async:       async work, paired by cookie
  * @critical:    the critical path to the end of the boot
@@ -606,6 +647,7 @@ struct boot_model {
 	struct model_problems problems;
 	struct model_forensics forensics;
 	struct model_sched sched;
+	struct model_idle idle;
 	struct model_graph graph;
 	struct model_async async;
 	struct model_critical critical;

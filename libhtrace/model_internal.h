@@ -23,6 +23,8 @@ int model_sched_build(struct boot_model *m, const struct htf_sched_event *ev, si
 		      uint64_t launch_mono_ns);
 void model_sched_unavailable(struct boot_model *m, const void *json, size_t len);
 void model_sched_free(struct boot_model *m);
+int model_idle_build(struct boot_model *m);
+void model_idle_free(struct boot_model *m);
 int model_async_build(struct boot_model *m);
 void model_async_free(struct boot_model *m);
 int model_critical_build(struct boot_model *m);

@@ -204,6 +204,20 @@ void critical_write_text(const struct boot_model *m, FILE *f)
 	}
 }
 
+/*
+ * cookie_write() - an async cookie as a JSON number, or null above
+ * INT64_MAX (which JSON readers such as jansson cannot hold): no real
+ * cookie gets there, but async_synchronize_full() waits for
+ * ASYNC_COOKIE_MAX, and a hostile guest says what it likes
+ */
+static void cookie_write(FILE *f, uint64_t cookie)
+{
+	if (cookie > INT64_MAX)
+		fputs("null", f);
+	else
+		fprintf(f, "%" PRIu64, cookie);
+}
+
 /**
  * async_write_json() - "async" (every span), "async_waits" (every wait
  * for async work) and "async_stats" (what was not paired)
@@ -222,18 +236,22 @@ void async_write_json(const struct boot_model *m, FILE *f)
 		open += s->open;
 		fprintf(f, "%s{\"name\":", i ? ",\n " : "\n ");
 		print_json_string(f, s->name, strlen(s->name));
-		fprintf(f, ",\"addr\":\"%#" PRIx64 "\",\"cookie\":%" PRIu64 ",\"cpu\":%u,\"end_cpu\":%u,"
-			"\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "%s}", s->addr, s->cookie,
-			s->cpu, s->end_cpu, s->start_ns, s->dur_ns, s->open ? ",\"unfinished\":true" : "");
+		fprintf(f, ",\"addr\":\"%#" PRIx64 "\",\"cookie\":", s->addr);
+		cookie_write(f, s->cookie);
+		fprintf(f, ",\"cpu\":%u,\"end_cpu\":%u,\"start_ns\":%" PRIu64 ",\"duration_ns\":%"
+			PRIu64 "%s}", s->cpu, s->end_cpu, s->start_ns, s->dur_ns,
+			s->open ? ",\"unfinished\":true" : "");
 	}
 	fputs("],\n\"async_waits\":[", f);
 	for (i = 0; i < a->nw; i++) {
 		const struct model_async_wait *w = &a->w[i];
 
-		fprintf(f, "%s{\"cookie\":%" PRIu64 ",\"pid\":%" PRIu32 ",\"cpu\":%u,\"end_cpu\":%u,"
-			"\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "%s}", i ? ",\n " : "\n ",
-			w->cookie, w->pid, w->cpu, w->end_cpu, w->start_ns, w->dur_ns,
-			w->open ? ",\"unfinished\":true" : "");
+		fprintf(f, "%s{\"cookie\":", i ? ",\n " : "\n ");
+		cookie_write(f, w->cookie);
+		fprintf(f, ",\"all\":%s,\"pid\":%" PRIu32 ",\"cpu\":%u,\"end_cpu\":%u,"
+			"\"start_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64 "%s}",
+			w->cookie > INT64_MAX ? "true" : "false", w->pid, w->cpu, w->end_cpu,
+			w->start_ns, w->dur_ns, w->open ? ",\"unfinished\":true" : "");
 	}
 	fprintf(f, "],\n\"async_stats\":{\"events\":%" PRIu64 ",\"spans\":%zu,\"unfinished\":%zu,"
 		"\"unmatched_ends\":%" PRIu64 ",\"duplicate_begins\":%" PRIu64

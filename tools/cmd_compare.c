@@ -55,6 +55,12 @@ static void compare_usage(FILE *f)
 		"      --subtract-stolen take each span's stolen time (its vCPU runnable\n"
 		"                        but not running on the host) off its duration,\n"
 		"                        and vCPU 0's off the boot's, before testing\n"
+		"      --subtract-idle   take each span's idle time (its CPU in the idle\n"
+		"                        loop: waiting for a timer or a device, executing\n"
+		"                        nothing) off its duration, and CPU 0's off the\n"
+		"                        boot's: what is left is what it executed; under\n"
+		"                        icount, where a wait ends on whichever tick comes\n"
+		"                        next, it does not move with the tick's phase\n"
 		"      --max-stolen PCT  flag boots whose vCPUs the host preempted for\n"
 		"                        more than PCT of their time (default 25)\n"
 		"  -r, --resamples N     random splits when exact enumeration is too big\n"
@@ -111,6 +117,7 @@ int cmd_compare(int argc, char **argv)
 		{ "fdr", no_argument, NULL, 'F' },
 		{ "normalize", required_argument, NULL, 'N' },
 		{ "subtract-stolen", no_argument, NULL, 'S' },
+		{ "subtract-idle", no_argument, NULL, 'I' },
 		{ "max-stolen", required_argument, NULL, 'X' },
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "junit", required_argument, NULL, 'J' },
@@ -154,6 +161,9 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'S':
 			set.subtract_stolen = true;
+			break;
+		case 'I':
+			set.subtract_idle = true;
 			break;
 		case 'X':
 			set.max_stolen_pct = strtod(optarg, &end);

@@ -112,6 +112,30 @@ static void log_lines(const struct boot_model *m, FILE *f)
 	fputc('\n', f);
 }
 
+/* idle_col() - a span's "idle ms" column when the trace records idling, else "" */
+static const char *idle_col(bool idle, const struct span *s, char *buf, size_t len)
+{
+	if (!idle)
+		return "";
+	snprintf(buf, len, " %8.3f", ms(s->idle_ns));
+	return buf;
+}
+
+/* idle_write_text() - each CPU's idle time to the end of the boot, when recorded */
+static void idle_write_text(const struct boot_model *m, FILE *f)
+{
+	unsigned int cpu;
+
+	if (!m->idle.events)
+		return;
+	fputs("idle (CPU waiting for a timer or a device, not executing) to the end of the boot:", f);
+	for (cpu = 0; cpu < m->ncpus && cpu < MODEL_IDLE_CPUS; cpu++)
+		fprintf(f, "%s CPU %u %.3f ms", cpu ? "," : "", cpu, ms(m->idle.cpu_idle_ns[cpu]));
+	if (m->idle.unmatched)
+		fprintf(f, " (%" PRIu64 " idle records unpaired)", m->idle.unmatched);
+	fputs("\n\n", f);
+}
+
 /**
  * report_write_text() - the report for a person at a terminal
  * @m:   the model
@@ -125,6 +149,8 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
 {
 	const struct span **slow;
 	uint64_t total = m->boot_ns ? m->boot_ns : m->end_ns;
+	bool idle = m->idle.events != 0;
+	char col[24];
 	size_t i;
 
 	banner(m, f);
@@ -148,10 +174,12 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
 	vcpus_write_text(m, f);
 	sched_write_text(m, f);
 
-	fprintf(f, "%-34s %12s %12s\n", "phase", "start ms", "took ms");
+	idle_write_text(m, f);
+	fprintf(f, "%-34s %12s %12s%s\n", "phase", "start ms", "took ms", idle ? "  idle ms" : "");
 	for (i = 0; i < m->phases.nr; i++)
-		fprintf(f, "  %-32s %12.3f %12.3f%s\n", m->phases.s[i].name,
+		fprintf(f, "  %-32s %12.3f %12.3f%s%s\n", m->phases.s[i].name,
 		       ms(m->phases.s[i].start_ns), ms(m->phases.s[i].dur_ns),
+		       idle_col(idle, &m->phases.s[i], col, sizeof(col)),
 		       m->phases.s[i].open ? "  (unfinished)" : "");
 	fprintf(f, "\n%-34s %12s %12s\n", "boot level", "start ms", "took ms");
 	for (i = 0; i < m->levels.nr; i++)
@@ -160,11 +188,12 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
 		       m->levels.s[i].open ? "  (unfinished)" : "");
 
 	slow = slowest(&m->initcalls);
-	fprintf(f, "\nslowest initcalls (%zu in all)%*s %12s %8s  level\n", m->initcalls.nr,
-	       m->initcalls.nr > 99 ? 3 : 4, "", "took ms", "of boot");
+	fprintf(f, "\nslowest initcalls (%zu in all)%*s %12s %8s%s  level\n", m->initcalls.nr,
+	       m->initcalls.nr > 99 ? 3 : 4, "", "took ms", "of boot", idle ? "  idle ms" : "");
 	for (i = 0; slow && i < m->initcalls.nr && i < top; i++)
-		fprintf(f, "  %-32.32s %12.3f %7.1f%%  %s%s\n", slow[i]->name, ms(slow[i]->dur_ns),
-		       total ? 100.0 * slow[i]->dur_ns / total : 0, htr_level_name(slow[i]->level),
+		fprintf(f, "  %-32.32s %12.3f %7.1f%%%s  %s%s\n", slow[i]->name, ms(slow[i]->dur_ns),
+		       total ? 100.0 * slow[i]->dur_ns / total : 0,
+		       idle_col(idle, slow[i], col, sizeof(col)), htr_level_name(slow[i]->level),
 		       slow[i]->open ? "  (never returned)" : "");
 	free(slow);
 	if (functions)

@@ -117,6 +117,9 @@ struct cmp_noisy {
  * @subtract_stolen: each span's stolen time (its vCPU preempted by the
  *            host) is taken off its duration before the test, and vCPU
  *            0's off the boot's (--subtract-stolen)
+ * @subtract_idle: each span's idle time (its CPU in the idle loop:
+ *            waiting for a timer or a device) is taken off its duration,
+ *            and CPU 0's off the boot's (--subtract-idle)
  * @max_stolen_pct: a boot whose vCPUs were preempted for more than this
  *            share of the boot is flagged (--max-stolen)
  * @noisy:    the boots flagged
@@ -143,6 +146,7 @@ struct cmp_set {
 	size_t ngood[2];
 	size_t good_alloc[2];
 	bool subtract_stolen;
+	bool subtract_idle;
 	double max_stolen_pct;
 	struct cmp_noisy *noisy;
 	size_t nnoisy;

@@ -197,12 +197,24 @@ out_free:
 	return -ENOMEM;
 }
 
-/* minus_stolen() - @dur_ns less @stolen_ns under --subtract-stolen, never below 0 */
-static uint64_t minus_stolen(const struct cmp_set *s, uint64_t dur_ns, uint64_t stolen_ns)
+/*
+ * net_ms() - @dur_ns in ms, less @stolen_ns under --subtract-stolen and
+ * @idle_ns under --subtract-idle, never below 0
+ */
+static double net_ms(const struct cmp_set *s, uint64_t dur_ns, uint64_t stolen_ns,
+		     uint64_t idle_ns)
 {
-	if (!s->subtract_stolen)
-		return dur_ns;
-	return stolen_ns < dur_ns ? dur_ns - stolen_ns : 0;
+	uint64_t off = (s->subtract_stolen ? stolen_ns : 0) + (s->subtract_idle ? idle_ns : 0);
+
+	return (double)(off < dur_ns ? dur_ns - off : 0) / 1e6;
+}
+
+/* json_u64() - a non-negative integer member of @o, 0 if absent or negative */
+static uint64_t json_u64(json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
 }
 
 /*
@@ -270,7 +282,7 @@ static int add_spans(struct cmp_set *s, int side, const struct span_list *l,
 		if (!name)
 			return -ENOMEM;
 		err = add_value(s, side, name, levels ? htr_level_name(sp->level) : NULL,
-				(double)minus_stolen(s, sp->dur_ns, sp->stolen_ns) / 1e6);
+				net_ms(s, sp->dur_ns, sp->stolen_ns, sp->idle_ns));
 		free(name);
 		if (err)
 			return err;
@@ -343,12 +355,13 @@ int cmp_add_model(struct cmp_set *s, int side, const char *path, const struct bo
 			v0 = model_host(m, &all, &nv);
 			err = note_stolen(s, side, path, all, m->boot_ns, nv);
 		}
+		/* the boot CPU's idle time: its idling is recorded until init runs */
+		uint64_t idle0 = m->idle.cpu_idle_ns[0];
+
 		if (!err && m->boot_ns > 0)
-			err = add_value(s, side, "boot", NULL,
-					(double)minus_stolen(s, m->boot_ns, v0) / 1e6);
+			err = add_value(s, side, "boot", NULL, net_ms(s, m->boot_ns, v0, idle0));
 		if (!err && m->user_ns > 0)
-			err = add_value(s, side, "userspace", NULL,
-					(double)minus_stolen(s, m->user_ns, v0) / 1e6);
+			err = add_value(s, side, "userspace", NULL, net_ms(s, m->user_ns, v0, idle0));
 		if (!err)
 			err = add_spans(s, side, &m->phases, "phase", false);
 		if (!err)
@@ -376,7 +389,6 @@ static int report_list(struct cmp_set *s, int side, json_t *r, const char *key,
 		const char *n = json_string_value(json_object_get(it, "name"));
 		const char *kind = json_string_value(json_object_get(it, "kind"));
 		json_t *d = json_object_get(it, "duration_ns");
-		json_int_t st = json_integer_value(json_object_get(it, "stolen_ns"));
 		char *name;
 
 		if (!n || !json_is_integer(d) || json_is_true(json_object_get(it, "unfinished")))
@@ -384,8 +396,8 @@ static int report_list(struct cmp_set *s, int side, json_t *r, const char *key,
 		if (asprintf(&name, "%s %s%s%s", prefix, kind ? kind : "", kind ? " " : "", n) < 0)
 			return -ENOMEM;
 		err = add_value(s, side, name, json_string_value(json_object_get(it, "level")),
-				(double)minus_stolen(s, (uint64_t)json_integer_value(d),
-						     st > 0 ? (uint64_t)st : 0) / 1e6);
+				net_ms(s, (uint64_t)json_integer_value(d), json_u64(it, "stolen_ns"),
+				       json_u64(it, "idle_ns")));
 		free(name);
 		if (err)
 			return err;
@@ -460,14 +472,15 @@ int cmp_add_report(struct cmp_set *s, int side, const char *path, json_t *r)
 
 		if (json_is_true(json_object_get(json_object_get(r, "host_sched"), "aligned")))
 			err = report_host(s, side, path, r, &v0);
+		uint64_t idle0 = json_u64(json_array_get(json_object_get(json_object_get(r, "idle"),
+									 "cpus"), 0), "idle_ns");
+
 		ns = json_integer_value(json_object_get(r, "boot_ns"));
 		if (!err && ns > 0)
-			err = add_value(s, side, "boot", NULL,
-					(double)minus_stolen(s, (uint64_t)ns, v0) / 1e6);
+			err = add_value(s, side, "boot", NULL, net_ms(s, (uint64_t)ns, v0, idle0));
 		ns = json_integer_value(json_object_get(r, "userspace_ns"));
 		if (!err && ns > 0)
-			err = add_value(s, side, "userspace", NULL,
-					(double)minus_stolen(s, (uint64_t)ns, v0) / 1e6);
+			err = add_value(s, side, "userspace", NULL, net_ms(s, (uint64_t)ns, v0, idle0));
 		if (!err)
 			err = report_list(s, side, r, "phases", "phase");
 		if (!err)

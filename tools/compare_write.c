@@ -70,6 +70,10 @@ static void md_stolen(const struct cmp_set *s, FILE *f)
 		fprintf(f, "Stolen time (a vCPU runnable but not running on the host) taken off "
 			"every span before testing (%u + %u boots had the host's view).\n",
 			s->with_host[0], s->with_host[1]);
+	if (s->subtract_idle)
+		fputs("Idle time (a CPU in the idle loop, waiting for a timer or a device) "
+		      "taken off every span before testing: the times are what each one "
+		      "executed.\n", f);
 	for (i = 0; i < s->nnoisy; i++) {
 		fprintf(f, "- %s boot ", s->noisy[i].side ? "candidate" : "baseline");
 		md(f, s->noisy[i].boot);
@@ -348,6 +352,7 @@ json_t *cmp_result_json(const struct cmp_set *s, const struct cmp_result *res)
 		err |= put(o, "vanished_initcalls", json_names(s, res->gone, res->ngone));
 		err |= put(o, "failed_boots", json_failures(s));
 		err |= put(o, "stolen", json_stolen(s));
+		err |= put(o, "idle_subtracted", json_boolean(s->subtract_idle));
 	}
 	if (err) {
 		json_decref(o);

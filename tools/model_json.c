@@ -124,12 +124,32 @@ static char *put_name(struct out_batch *o, char *p, const char *name)
 	return o->buf;
 }
 
+#define SPAN_HOST	1u	/* a span's stolen_ns and migrations */
+#define SPAN_IDLE	2u	/* a span's idle_ns */
+
+/* idle_write_json() - "idle": each CPU's idle time to the end of the boot */
+static void idle_write_json(const struct boot_model *m, FILE *f)
+{
+	const struct model_idle *d = &m->idle;
+	unsigned int cpu;
+	bool first = true;
+
+	fprintf(f, ",\n\"idle\":{\"events\":%" PRIu64 ",\"stretches\":%zu,\"unmatched\":%" PRIu64
+		",\"cpus\":[", d->events, d->nr, d->unmatched);
+	for (cpu = 0; d->events && cpu < MODEL_IDLE_CPUS && cpu < m->ncpus; cpu++) {
+		fprintf(f, "%s{\"cpu\":%u,\"idle_ns\":%" PRIu64 "}", first ? "" : ",", cpu,
+			d->cpu_idle_ns[cpu]);
+		first = false;
+	}
+	fputs("]}", f);
+}
+
 /*
  * span_write() - one span as a JSON object on one line; formatted by hand
  * into one buffer: printf() was most of the time of a big report
  */
 static void span_write(struct out_batch *o, const char *sep,
-		       const struct span *s, bool initcall, bool host)
+		       const struct span *s, bool initcall, unsigned int extra)
 {
 	char *p = put_str(put_str(batch_room(o), sep), "{\"name\":");
 
@@ -152,24 +172,26 @@ static void span_write(struct out_batch *o, const char *sep,
 	}
 	if (s->kind)
 		p = put_str(put_str(put_str(p, ",\"kind\":\""), s->kind), "\"");
-	if (host) {
+	if (extra & SPAN_HOST) {
 		p = put_u64(put_str(p, ",\"stolen_ns\":"), s->stolen_ns, false);
 		p = put_u64(put_str(p, ",\"migrations\":"), s->migrations, false);
 	}
+	if (extra & SPAN_IDLE)
+		p = put_u64(put_str(p, ",\"idle_ns\":"), s->idle_ns, false);
 	*p++ = '}';
 	batch_end(o, p);
 }
 
 /* list_write() - a span list as a JSON array, one span per line */
 static void list_write(FILE *f, const char *key, const struct span_list *l,
-		       bool initcall, bool host)
+		       bool initcall, unsigned int extra)
 {
 	struct out_batch o = { .f = f };
 	size_t i;
 
 	fprintf(f, ",\n\"%s\":[", key);
 	for (i = 0; i < l->nr; i++)
-		span_write(&o, i ? ",\n " : "\n ", &l->s[i], initcall, host);
+		span_write(&o, i ? ",\n " : "\n ", &l->s[i], initcall, extra);
 	batch_flush(&o);
 	fputs("]", f);
 }
@@ -313,21 +335,23 @@ static void log_tail_write(FILE *f, const struct boot_model *m)
 static int json_write(const struct boot_model *m, FILE *f, bool page,
 		      const struct calltree_limits *lim)
 {
-	bool host = m->sched.aligned;	/* stolen time and migrations per span */
+	/* stolen time and migrations, idle time per span, when the trace has them */
+	unsigned int extra = (m->sched.aligned ? SPAN_HOST : 0) | (m->idle.events ? SPAN_IDLE : 0);
 
 	fprintf(f, "{\"launch_to_vm_ns\":%" PRIu64 ",\n\"boot_ns\":%" PRIu64
 		",\n\"userspace_ns\":%" PRIu64 ",\n\"end_ns\":%" PRIu64 ",\n\"accel\":",
 		m->launch_ns, m->boot_ns, m->user_ns, m->end_ns);
 	print_json_string(f, m->accel, strlen(m->accel));
 	fprintf(f, ",\n\"cpus\":%u,\n\"tsc_khz\":%" PRIu64, m->ncpus, m->tsc_khz);
-	list_write(f, "phases", &m->phases, false, host);
-	list_write(f, "levels", &m->levels, false, host);
+	list_write(f, "phases", &m->phases, false, extra);
+	list_write(f, "levels", &m->levels, false, extra);
 	if (page)
 		rows_write(f, m);
 	else
-		list_write(f, "initcalls", &m->initcalls, true, host);
-	list_write(f, "shutdown", &m->shutdown, false, host);
-	list_write(f, "markers", &m->markers, false, false);
+		list_write(f, "initcalls", &m->initcalls, true, extra);
+	list_write(f, "shutdown", &m->shutdown, false, extra);
+	list_write(f, "markers", &m->markers, false, 0);
+	idle_write_json(m, f);
 	async_write_json(m, f);
 	critical_write_json(m, f, page);
 	fprintf(f, ",\n\"failure\":{\"kind\":\"%s\",\"message\":", m->fail_kind);

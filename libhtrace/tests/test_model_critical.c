@@ -6,7 +6,7 @@
  * (by the inference rule) waited for async work ending just before it;
  * untraced code between two steps that did; async work that ended early
  * and is not on the path; the kernel's own wait records, which make every
- * wait certain.  Hostile traces: an end without a begin, an end
+ * wait certain; each span's idle time from the idle loop's records.  Hostile traces: an end without a begin, an end
  * before its begin, a repeated cookie, an end naming another function, a
  * million spans (capped, counted, quick), and overlapping steps.
  */
@@ -430,6 +430,53 @@ static void test_recorded(void)
 	free(t.ring);
 }
 
+/* idle() - CPU @cpu in the idle loop from @a to @b */
+static void idle(struct tb *t, unsigned int cpu, uint64_t a, uint64_t b)
+{
+	ring(t, HT_EV_IDLE_BEGIN, cpu, a, 0, 0);
+	ring(t, HT_EV_IDLE_END, cpu, b, 0, 0);
+}
+
+/*
+ * test_idle() - the time a span's CPU idled: IC3 (6100-19000, CPU 0)
+ * waits 7000-9000 and 10000-10500, and 18500-19500 crosses its end;
+ * CPU 1's idling is not CPU 0's; a lost end restarts a stretch, an end
+ * alone is dropped (both counted), and CPU 1 idles to the trace's end
+ */
+static void test_idle(void)
+{
+	struct boot_model m;
+	struct tb t = { 0 };
+
+	reset(&t);
+	base(&t);
+	idle(&t, 0, 7000, 9000);
+	idle(&t, 1, 7000, 8000);
+	idle(&t, 0, 10000, 10500);
+	idle(&t, 0, 18500, 19500);
+	ring(&t, HT_EV_IDLE_END, 0, 1500, 0, 0);		/* no begin */
+	ring(&t, HT_EV_IDLE_BEGIN, 0, 2100, 0, 0);	/* its end lost */
+	idle(&t, 0, 2200, 2300);
+	ring(&t, HT_EV_IDLE_BEGIN, 1, 26000, 0, 0);	/* idle to the end */
+	if (load(&m, &t)) {
+		ok(0, "idle: loads");
+		free(t.ring);
+		return;
+	}
+	ok(m.idle.events == 13 && m.idle.nr == 6 && m.idle.unmatched == 2,
+	   "idle: 13 records, 6 stretches, a lost end and a lone end counted");
+	ok(m.initcalls.nr == 3 && m.initcalls.s[2].idle_ns == 3000 * US &&
+	   m.initcalls.s[0].idle_ns == 0 && m.initcalls.s[1].idle_ns == 0,
+	   "idle: IC3 idled 3 ms (2 + 0.5 + the 0.5 of the stretch across its end), "
+	   "IC1 and IC2 none");
+	ok(m.phases.nr >= 3 && m.phases.s[1].idle_ns == 3500 * US,
+	   "idle: do_basic_setup 3.5 ms (the stretch across IC3's end, whole)");
+	ok(m.idle.cpu_idle_ns[0] == 3600 * US && m.idle.cpu_idle_ns[1] == 2000 * US,
+	   "idle: CPU 0 idled 3.6 ms to the end of the boot, CPU 1 2 ms (1 to the last)");
+	model_free(&m);
+	free(t.ring);
+}
+
 /* test_hostile_pairs() - ends without begins, repeated cookies, wrong functions */
 static void test_hostile_pairs(void)
 {
@@ -564,6 +611,7 @@ int main(void)
 	test_inferred();
 	test_gap();
 	test_recorded();
+	test_idle();
 	test_hostile_pairs();
 	test_million();
 	test_overlap();

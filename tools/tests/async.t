@@ -205,10 +205,11 @@ ok(o3['async_stats']['unmatched_ends'] == 2 and o3['async_stats']['duplicate_beg
 # before the initcall does: too far for the inference, certain all the same
 t4 = base()
 t4.async_('quick_async_fn', 2, 6.2 * MS, 15 * MS)
+t4.async_('slow_async_probe', (1 << 64) - 1, 2.1 * MS, 2.5 * MS)   # a cookie JSON cannot hold
 t4.ev('async_wait_begin', 0, 7 * MS, 3, 1)
 t4.ev('async_wait_end', 1, 15.5 * MS, 3, 1)
-t4.ev('async_wait_begin', 0, 21.01 * MS, 1 << 62, 1)
-t4.ev('async_wait_end', 0, 21.02 * MS, 1 << 62, 1)
+t4.ev('async_wait_begin', 0, 21.01 * MS, (1 << 64) - 1, 1)
+t4.ev('async_wait_end', 0, 21.02 * MS, (1 << 64) - 1, 1)
 trace4 = os.path.join(tmp, 'waits.htf')
 t4.write(trace4)
 rc, out, err = run('report', '--system-map', smap, trace4)
@@ -220,13 +221,15 @@ ok(rc == 0 and '1 wait for it (recorded by the kernel)' in crit and
    'recorded: text: ic_three_init waited for quick_async_fn, the wait recorded', crit[:900])
 o4 = json.loads(run('report', '--json', '--system-map', smap, trace4)[1])
 ok(o4['critical_path_summary']['waits_recorded'] and
-   o4['async_waits'] == [{'cookie': 3, 'pid': 1, 'cpu': 0, 'end_cpu': 1, 'start_ns': 7 * MS,
-                          'duration_ns': int(8.5 * MS)},
-                         {'cookie': 1 << 62, 'pid': 1, 'cpu': 0, 'end_cpu': 0,
+   o4['async_waits'] == [{'cookie': 3, 'all': False, 'pid': 1, 'cpu': 0, 'end_cpu': 1,
+                          'start_ns': 7 * MS, 'duration_ns': int(8.5 * MS)},
+                         {'cookie': None, 'all': True, 'pid': 1, 'cpu': 0, 'end_cpu': 0,
                           'start_ns': int(21.01 * MS), 'duration_ns': int(0.01 * MS)}] and
    [c['why'] for c in o4['critical_path'] if c['name'] == 'ic_three_init'] == ['waited'] and
-   o4['async_stats']['wait_events'] == 4 and o4['async_stats']['wait_unmatched'] == 0,
-   'recorded: JSON: async_waits, and the wait on the path is certain', o4['async_waits'])
+   o4['async_stats']['wait_events'] == 4 and o4['async_stats']['wait_unmatched'] == 0 and
+   [a['cookie'] for a in o4['async'] if a['name'] == 'slow_async_probe'] == [None],
+   'recorded: JSON: async_waits, the wait on the path certain, a cookie above 2^63 null',
+   o4['async_waits'])
 
 # the page in headless Chromium
 chromium = shutil.which('chromium') or shutil.which('chromium-browser')

@@ -7,7 +7,8 @@ its vCPU for 5 ms.  Without the option foo regressed; with it foo's
 remaining 10 ms pass; the boot metric loses vCPU 0's stolen time the same
 way; candidate boots whose vCPUs lost more than --max-stolen of their time
 are flagged in every output, and boots without the host's view are not
-(nor is their boot metric reduced)."""
+(nor is their boot metric reduced).  And --subtract-idle: a 5 ms longer
+foo whose CPU idled 5 ms more in it passes once idle time is off."""
 import json
 import os
 import random
@@ -97,6 +98,32 @@ T.ok(rc == 1 and not res['stolen']['too_much_stolen'] and
      res['stolen']['boots_with_host_view'] == 10 and regressed(res) == ['boot'],
      'candidates without host_sched: not flagged; their spans\' stolen_ns is subtracted '
      '(foo passes), the boot has nothing to subtract (it regressed)', str(regressed(res)))
+
+# --subtract-idle: candidates whose foo is 5 ms longer because its CPU
+# idled 5 ms more in it (a wait that ended a tick later), no host view
+def idled(path, foo_ms, idle_ms):
+    """A report whose foo and CPU 0 idled @idle_ms."""
+    report(path, foo_ms, 0, host=False)
+    r = json.load(open(path))
+    r['initcalls'][0]['idle_ns'] = int(idle_ms * 1e6)
+    r['idle'] = {'events': 40, 'stretches': 20, 'unmatched': 0,
+                 'cpus': [{'cpu': 0, 'idle_ns': int(idle_ms * 1e6)}]}
+    json.dump(r, open(path, 'w'))
+    return path
+
+
+base[:] = [idled(os.path.join(tmp, 'ib%d.json' % i), 10, 1) for i in range(10)]
+cand[:] = [idled(os.path.join(tmp, 'ic%d.json' % i), 15, 6) for i in range(10)]
+rc, res, md, err = compare()
+T.ok(rc == 1 and 'initcall foo' in regressed(res) and 'boot' in regressed(res) and
+     res['idle_subtracted'] is False,
+     'idle time: without --subtract-idle foo (10 -> 15 ms, 5 of them idle) regressed',
+     str(regressed(res)))
+rc, res, md, err = compare('--subtract-idle')
+T.ok(rc == 0 and not regressed(res) and res['idle_subtracted'] is True and
+     'Idle time' in md and 'what each one executed' in md,
+     '--subtract-idle: foo executed 9 ms on both sides and passes, the boot too (CPU 0\'s '
+     'idle time off it)', str(regressed(res)) + err)
 
 subprocess.run(['rm', '-rf', tmp])
 sys.exit(T.done())
