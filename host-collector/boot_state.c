@@ -188,9 +188,12 @@ void boot_state_feed(struct boot_state *s, const struct ht_record *rec,
 	unsigned int i;
 	int k, got;
 
-	if (n)
-		s->last_progress = now;
 	for (i = 0; i < n; i++) {
+		unsigned int type = ht_info_type(rec[i].info);
+
+		/* a hung guest idles: its idle loop's records are no progress */
+		if (type != HT_EV_IDLE_BEGIN && type != HT_EV_IDLE_END)
+			s->last_progress = now;
 		if (is_copy(s, &rec[i], doorbell))
 			s->copies++;
 		else

@@ -20,7 +20,9 @@ Scenarios:
                reads); the boot finishes once the file --go exists
   kvm-clock    the kernel proper at once, two vCPUs, the boot finishes
                2.5 s later (two rounds of KVM offset samples)
-  hang         the kernel proper, then nothing until the collector quits;
+  hang         the kernel proper, then only idle-loop records (five a
+               second, as a hung kernel's idle loop sends) until the
+               collector quits;
                QMP answers what the collector's forensics ask: stop,
                query-cpus-fast (two vCPUs), human-monitor-command "info
                registers" per cpu-index as --regs says, getfd (the
@@ -47,7 +49,8 @@ import time
 from qemu_args import qemu_paths
 
 EV = {'setup_entry': 0x100, 'decomp_begin': 0x101, 'kernel_entry': 0x103,
-      'start_kernel': 0x104, 'boot_done': 0x109, 'machine_call': 0x407}
+      'start_kernel': 0x104, 'boot_done': 0x109, 'idle_begin': 0x208, 'idle_end': 0x209,
+      'machine_call': 0x407}
 PROBE_FLOOD = 1500
 
 
@@ -221,7 +224,15 @@ def main():
     bell.sendall(record('kernel_entry', seq) + record('start_kernel', seq + 1))
     seq += 2
     if scenario == 'hang':
-        wait(qmp, 120)
+        # a hung kernel idles: its idle loop's records keep coming, and are no progress
+        end = time.monotonic() + 120
+        while time.monotonic() < end and not qmp.quit:
+            wait(qmp, 0.2)
+            try:
+                bell.sendall(record('idle_begin', seq) + record('idle_end', seq + 1))
+            except OSError:
+                break
+            seq += 2
         return 0
     if scenario == 'hypercalls':
         wait(qmp, 60, lambda: os.path.exists(go))
