@@ -53,8 +53,12 @@ struct step {
  * @nseq:  how many
  * @as:    the finished async spans, by end
  * @nas:   how many
- * @wt:    the boot thread's finished waits for async work, by start
+ * @wt:    the boot thread's finished waits for async work, by start (and,
+ *         as a task waits once at a time, by end)
  * @nwt:   how many
+ * @work:  per wait, the async work it waited for (NULL: none)
+ * @tree:  a segment tree over @work: node p holds the wait of its range
+ *         whose work ended last, so any range of waits costs log n
  * @recorded: the trace records waits (ASYNC_WAIT_*): nothing is inferred
  * @l:     the links so far
  * @nr:    how many
@@ -67,6 +71,8 @@ struct walk {
 	size_t nas;
 	struct model_async_wait *wt;
 	size_t nwt;
+	const struct step **work;
+	size_t *tree;
 	bool recorded;
 	struct model_link *l;
 	size_t nr;
@@ -162,21 +168,6 @@ static int finished(const struct boot_model *m, struct walk *w)
 	return 0;
 }
 
-/* boot_waits() - the boot thread's finished waits, by start (as m->async.w is) */
-static int boot_waits(const struct boot_model *m, struct walk *w)
-{
-	size_t i;
-
-	w->recorded = m->async.wait_events != 0;
-	w->wt = calloc(m->async.nw + 1, sizeof(*w->wt));
-	if (!w->wt)
-		return -ENOMEM;
-	for (i = 0; i < m->async.nw; i++)
-		if (m->async.w[i].pid == MODEL_BOOT_PID && !m->async.w[i].open)
-			w->wt[w->nwt++] = m->async.w[i];
-	return 0;
-}
-
 /* before() - 1 + the index of the last step of the sequence that began before @t, 0 if none */
 static size_t before(const struct walk *w, uint64_t t)
 {
@@ -234,32 +225,86 @@ static const struct step *work_of(const struct boot_model *m, const struct walk 
 	return NULL;
 }
 
+/* later() - of waits @a and @b, the one whose work ended last (@a on a tie) */
+static size_t later(const struct walk *w, size_t a, size_t b)
+{
+	uint64_t ea = w->work[a] ? w->work[a]->end : 0, eb = w->work[b] ? w->work[b]->end : 0;
+
+	return eb > ea ? b : a;
+}
+
+/*
+ * boot_waits() - the boot thread's finished waits, by start (as
+ * m->async.w is), each one's work, and the tree over them; after finished()
+ */
+static int boot_waits(const struct boot_model *m, struct walk *w)
+{
+	size_t i, n;
+
+	w->recorded = m->async.wait_events != 0;
+	w->wt = calloc(m->async.nw + 1, sizeof(*w->wt));
+	if (!w->wt)
+		return -ENOMEM;
+	for (i = 0; i < m->async.nw; i++)
+		if (m->async.w[i].pid == MODEL_BOOT_PID && !m->async.w[i].open)
+			w->wt[w->nwt++] = m->async.w[i];
+	n = w->nwt;
+	w->work = calloc(n + 1, sizeof(*w->work));
+	w->tree = calloc(2 * n + 1, sizeof(*w->tree));
+	if (!w->work || !w->tree)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		w->work[i] = work_of(m, w, &w->wt[i]);
+		w->tree[n + i] = i;
+	}
+	for (i = n; i-- > 1;)
+		w->tree[i] = later(w, w->tree[2 * i], w->tree[2 * i + 1]);
+	return 0;
+}
+
+/* first_wait() - the first wait whose start (@by_end: end) is at or after @t */
+static size_t first_wait(const struct walk *w, uint64_t t, bool by_end)
+{
+	size_t lo = 0, hi = w->nwt;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t v = w->wt[mid].start_ns + (by_end ? w->wt[mid].dur_ns : 0);
+
+		if (v < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * waited_for() - the async work the boot thread's recorded waits in
- * [@lo, @hi) waited for, the one that ended last; NULL if none
+ * [@lo, @hi) waited for, the one that ended last; NULL if none.  The waits
+ * that began at or after @lo and ended by @hi are one run of indices (a
+ * task's waits do not overlap), searched in the tree: log n for any range,
+ * so overlapping steps of a hostile trace cost no more.
  */
-static const struct step *waited_for(const struct boot_model *m, const struct walk *w,
-				     uint64_t lo, uint64_t hi)
+static const struct step *waited_for(const struct walk *w, uint64_t lo, uint64_t hi)
 {
-	const struct step *best = NULL, *a;
-	size_t i = 0, b = w->nwt;
+	size_t a = first_wait(w, lo, false);
+	size_t b = hi == UINT64_MAX ? w->nwt : first_wait(w, hi + 1, true);
+	size_t c = first_wait(w, hi, false), best = SIZE_MAX, l, r;
 
-	while (i < b) {
-		size_t mid = i + (b - i) / 2;
-
-		if (w->wt[mid].start_ns < lo)
-			i = mid + 1;
-		else
-			b = mid;
+	if (c < b)
+		b = c;	/* a wait of no time at @hi itself began at @hi: not inside */
+	for (l = a + w->nwt, r = b + w->nwt; l < r; l >>= 1, r >>= 1) {
+		if (l & 1) {
+			best = best == SIZE_MAX ? w->tree[l] : later(w, best, w->tree[l]);
+			l++;
+		}
+		if (r & 1) {
+			r--;
+			best = best == SIZE_MAX ? w->tree[r] : later(w, best, w->tree[r]);
+		}
 	}
-	for (; i < w->nwt && w->wt[i].start_ns < hi; i++) {
-		if (w->wt[i].start_ns + w->wt[i].dur_ns > hi)
-			break;
-		a = work_of(m, w, &w->wt[i]);
-		if (a && (!best || a->end > best->end))
-			best = a;
-	}
-	return best;
+	return a < b && best != SIZE_MAX ? w->work[best] : NULL;
 }
 
 /*
@@ -346,7 +391,7 @@ static int walk_back(const struct boot_model *m, struct walk *w, uint64_t e)
 		 */
 		a = NULL;
 		if (x->end < t && why != MODEL_WHY_ASYNC_BEGAN)
-			a = w->recorded ? waited_for(m, w, x->end, t) : ended_in(w, x->end, t);
+			a = w->recorded ? waited_for(w, x->end, t) : ended_in(w, x->end, t);
 		if (a && !w->recorded && !near_end(a, x->end, t))
 			a = NULL;
 		if (a && a->start < t) {
@@ -368,7 +413,7 @@ static int walk_back(const struct boot_model *m, struct walk *w, uint64_t e)
 		if (l->partial)
 			a = NULL;
 		else if (w->recorded)
-			a = waited_for(m, w, x->start, x->end);
+			a = waited_for(w, x->start, x->end);
 		else
 			a = ended_in(w, x->start, x->end);
 		if (a && !w->recorded && !is_sync(m, x) && !near_end(a, x->start, x->end))
@@ -466,6 +511,8 @@ int model_critical_build(struct boot_model *m)
 	free(w.seq);
 	free(w.as);
 	free(w.wt);
+	free(w.work);
+	free(w.tree);
 	if (err) {
 		free(w.l);
 		return err;

@@ -554,6 +554,44 @@ static void test_million(void)
 }
 
 /*
+ * test_overlap_waits() - 20,000 initcalls that all begin at once, around
+ * 20,000 recorded waits of the boot thread, each with async work ending
+ * in it: every step's lookup is a tree search, not a scan of the waits
+ */
+static void test_overlap_waits(void)
+{
+	struct boot_model m;
+	struct tb t = { 0 };
+	struct timespec a, b;
+	size_t i;
+
+	reset(&t);
+	for (i = 0; i < 20000; i++) {
+		ring(&t, HT_EV_INITCALL_BEGIN, 0, 5000, IC1 + i * 16, HT_LEVEL_DEVICE);
+		ring(&t, HT_EV_INITCALL_END, 0, 50000 + i, IC1 + i * 16, 0);
+	}
+	for (i = 0; i < 20000; i++) {
+		ring(&t, HT_EV_ASYNC_WAIT_BEGIN, 0, 6000 + 2 * i, i + 2, 1);
+		async(&t, FA, i + 1, 5500, 6001 + 2 * i);
+		ring(&t, HT_EV_ASYNC_WAIT_END, 0, 6001 + 2 * i, i + 2, 1);
+	}
+	ring(&t, HT_EV_BOOT_DONE, 0, 90000, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (load(&m, &t)) {
+		ok(0, "overlapping waits: loads");
+		free(t.ring);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	diag("20,000 overlapping steps over 20,000 waits loaded in %.2f s",
+	     (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+	ok(m.async.nw == 20000 && m.critical.nr > 0 && m.critical.nr <= 2 * 20000 + 1 &&
+	   m.critical.waits >= 1, "overlapping waits: the walk ends, each step once, waits found");
+	model_free(&m);
+	free(t.ring);
+}
+
+/*
  * test_overlap() - 20,000 initcalls that all begin at once and async work
  * ending at their ends: every step visited once, the walk ends
  */
@@ -615,6 +653,7 @@ int main(void)
 	test_hostile_pairs();
 	test_million();
 	test_overlap();
+	test_overlap_waits();
 	test_empty();
 	unlink(path);
 	return done_testing();
