@@ -34,6 +34,7 @@ enum opt_id {
 	OPT_DEBUGFS,
 	OPT_VMCORE,
 	OPT_NO_SCHED,
+	OPT_NO_HINTS,
 	OPT_CLOCK,
 	OPT_RECORD,
 	OPT_REPLAY,
@@ -100,6 +101,9 @@ static const struct opt_def opt_defs[] = {
 	  "into TRACE.vmcore (0600; for crash, vmcore-dmesg)" },
 	{ "no-sched", NULL, OPT_NO_SCHED, BOTH,
 	  "no host scheduler events of the vCPU threads" },
+	{ "no-hints", NULL, OPT_NO_HINTS, BOTH,
+	  "do not write each vCPU's host CPU and run delay\n"
+	  "into its ring header (the guest's in-band hints)" },
 	{ "quiet", NULL, OPT_QUIET, BOTH, "no progress line" },
 	{ "help", NULL, OPT_HELP, BOTH, "this text" },
 };
@@ -261,6 +265,9 @@ static int parse_one(struct run_opts *o, int id, const char *arg)
 		return 0;
 	case OPT_NO_SCHED:
 		o->no_sched = true;
+		return 0;
+	case OPT_NO_HINTS:
+		o->no_hints = true;
 		return 0;
 	case OPT_QUIET:
 		o->quiet = true;

@@ -84,6 +84,7 @@ static void close_channels(struct run *r)
 {
 	clock_close(r);
 	sched_close(r);
+	hint_close(r);
 	kvm_chan_close(r->kvm);
 	r->kvm = NULL;
 	r->kvm_tried = false;
@@ -371,6 +372,7 @@ static long poll_channels(struct run *r, unsigned int wait_ms, bool probing)
 		got += drain_rings(r);
 		clock_poll_kvm(r);
 		sched_poll(r, false);
+		hint_poll(r);
 	}
 	return got;
 }

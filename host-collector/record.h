@@ -34,6 +34,17 @@
 #define HC_BATCH	1024	/* hypercall records per chunk, at most */
 #define CLK_BATCH	2048	/* clock samples per chunk, at most */
 #define SCHED_BATCH	2048	/* host scheduler events per chunk, at most */
+#define HINT_MAX_VCPUS	64	/* vCPUs whose ring headers get hints */
+
+/**
+ * struct vcpu_hint - where one vCPU's in-band hints come from
+ * @stat:      its thread's /proc/TID/stat (field 39: the CPU it last ran on)
+ * @schedstat: its thread's /proc/TID/schedstat (field 2: run delay, ns)
+ */
+struct vcpu_hint {
+	int stat;
+	int schedstat;
+};
 
 /* Which command an option belongs to (a bit mask). */
 enum coll_cmd {
@@ -81,6 +92,7 @@ enum rr_mode { RR_NONE, RR_RECORD, RR_REPLAY };
  * @keep_ram:        leave the guest RAM file behind (run)
  * @vmcore:          dump the guest's memory (ELF) when its boot fails
  * @no_sched:        no host scheduler events (--no-sched)
+ * @no_hints:        no in-band hints in the ring headers (--no-hints)
  * @quiet:           no progress
  * @hc_system:       trace system of KVM hypercalls (run)
  * @hc_event:        trace event of KVM hypercalls (run)
@@ -109,6 +121,7 @@ struct run_opts {
 	bool keep_ram;
 	bool vmcore;
 	bool no_sched;
+	bool no_hints;
 	bool quiet;
 	const char *hc_system;
 	const char *hc_event;
@@ -179,6 +192,10 @@ struct run_opts {
  * @sched_last_ns: when the channel was last drained
  * @sched_ev:    its events not yet written
  * @nsched:      how many
+ * @hint:        the vCPU threads' /proc files the hints come from
+ * @nhint:       how many vCPUs have them (0 until QMP named the threads)
+ * @hint_tried:  opening them was attempted
+ * @hint_last_ns: when the hints were last written
  */
 struct run {
 	struct run_opts *o;
@@ -235,7 +252,15 @@ struct run {
 	uint64_t sched_last_ns;
 	struct htf_sched_event sched_ev[SCHED_BATCH];
 	unsigned int nsched;
+	struct vcpu_hint hint[HINT_MAX_VCPUS];
+	unsigned int nhint;
+	bool hint_tried;
+	uint64_t hint_last_ns;
 };
+
+/* vcpu_hint.c */
+void hint_poll(struct run *r);
+void hint_close(struct run *r);
 
 /* options.c */
 int opts_parse(enum coll_cmd cmd, int argc, char **argv, struct run_opts *o);

@@ -352,8 +352,13 @@ void ht_emit(unsigned int type, __u64 a0, __u64 a1)
 		goto slow_restore;
 	c = &ht.cpu[cpu];
 	head = c->head;
-	/* no ring yet, or it looks full: limit is 0 or reached */
-	if (unlikely(head >= c->limit || c->busy))
+	/*
+	 * No ring yet, or it looks full (limit is 0 or reached), or the
+	 * host's hint changed (ht_ring_write() reports it).  Limit is 0
+	 * until the ring exists, so c->hdr is valid when it is read.
+	 */
+	if (unlikely(head >= c->limit || c->busy ||
+		     ht_read_once(&c->hdr->host_pcpu) != c->pcpu))
 		goto slow_restore;
 	c->busy = 1;
 	ht_barrier();

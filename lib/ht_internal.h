@@ -28,7 +28,8 @@
  * @limit:      head may grow up to this (a validated tail + ring size) before
  *              hdr->tail is read again; 0 while there is no ring
  * @lost:       private copy of hdr->lost
- * @kicked:     head at the last batch hypercall
+ * @kicked:     low half of head at the last batch hypercall
+ * @pcpu:       the hdr->host_pcpu this CPU last reported (HT_EV_VCPU_PCPU)
  * @stamp:      the cpu and seq bits of the next record's info word, ready
  *              to be or-ed in (x86 is little-endian, so the next two
  *              fields are its halves)
@@ -48,7 +49,8 @@ struct ht_cpu {
 	__u64 head;
 	__u64 limit;
 	__u64 lost;
-	__u64 kicked;
+	__u32 kicked;
+	__u32 pcpu;
 	union {
 		__u64 stamp;
 		struct {
@@ -130,15 +132,13 @@ static inline void ht_set_seq(struct ht_cpu *c, unsigned int cpu, __u32 seq)
 }
 
 /*
- * ht_ring_write() - store @n records in this CPU's ring as one unit
+ * ht_ring_store() - store @n records in this CPU's ring as one unit
  *
  * The producer side of the ring protocol; see the comment at the top of
  * ht_shmem.c for the whole protocol.  Runs with local interrupts masked on
  * the ring's own CPU, so it is the only writer of c->* and hdr->head/lost.
- * Inlined into ht_emit() so that the common single-record case costs a few
- * dozen instructions and no call.
  */
-static inline void ht_ring_write(struct ht_cpu *c, struct ht_record *rec,
+static inline void ht_ring_store(struct ht_cpu *c, struct ht_record *rec,
 				 unsigned int n)
 {
 	__u64 head = c->head, tail;
@@ -171,6 +171,24 @@ static inline void ht_ring_write(struct ht_cpu *c, struct ht_record *rec,
 	 */
 	ht_store_release(&c->hdr->head, head + n);
 	c->head = head + n;
+}
+
+void ht_ring_hint(struct ht_cpu *c, __u32 pcpu, __u64 tsc);
+
+/*
+ * ht_ring_write() - store @n stamped-to-be records in this CPU's ring,
+ * after an HT_EV_VCPU_PCPU record if the host's hint changed since the
+ * last one (ht_ring_hint())
+ */
+static inline void ht_ring_write(struct ht_cpu *c, struct ht_record *rec,
+				 unsigned int n)
+{
+	/* a hint the host may rewrite at any time: one untorn load */
+	__u32 pcpu = ht_read_once(&c->hdr->host_pcpu);
+
+	if (unlikely(pcpu != c->pcpu))
+		ht_ring_hint(c, pcpu, rec[0].tsc);
+	ht_ring_store(c, rec, n);
 }
 
 void ht_count_orphans(unsigned int n);

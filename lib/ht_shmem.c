@@ -33,6 +33,12 @@
  * Every record carries seq = (records stored + records lost) on its CPU at
  * the time, so the host can check lost against gaps in seq.
  *
+ * The host's line also holds two hints, host_pcpu and host_run_delay:
+ * where the vCPU's thread last ran and how long it waited to run.  The
+ * guest reads host_pcpu once per write and, when it differs from the value
+ * it reported last, copies both into an HT_EV_VCPU_PCPU record stored just
+ * before the write's own (ht_ring_hint()); it uses them for nothing else.
+ *
  * Interrupts are masked around a write by the caller; an NMI that nests
  * into a write on the same CPU is the one thing that can interleave: the
  * per-CPU busy flag catches it and the record is counted (orphan_lost, or
@@ -147,6 +153,7 @@ int ht_rings_init(void *area, __u64 area_phys, __u64 size,
 		c->head = 0;
 		c->lost = 0;
 		c->kicked = 0;
+		c->pcpu = 0;
 		ht_set_seq(c, i, 0);
 		c->slots = (struct ht_record *)(hdr + 1);
 		/* last: ht_emit()'s fast path is taken once limit is set */
@@ -279,6 +286,30 @@ void ht_shmem_write(struct ht_cpu *c, unsigned int cpu, struct ht_record *rec,
 }
 
 /**
+ * ht_ring_hint() - report that the host's hint in this CPU's ring header
+ * changed: one HT_EV_VCPU_PCPU record, before the record that noticed it
+ * @c:    this CPU's state (interrupts masked, its ring in place)
+ * @pcpu: the host_pcpu word just read
+ * @tsc:  when: the time stamp of the record that noticed it
+ *
+ * The host may rewrite both words at any time and to anything; they are
+ * copied, never used.  A host that changes host_pcpu before every record
+ * doubles the records, nothing more: this never loops or waits.
+ */
+void ht_ring_hint(struct ht_cpu *c, __u32 pcpu, __u64 tsc)
+{
+	struct ht_record r;
+
+	r.tsc = tsc;
+	r.info = ht_info(HT_EV_VCPU_PCPU, 0, 0, 0);
+	r.a0 = ht_vcpu_pcpu(c->pcpu, pcpu);
+	/* a hint as well: one untorn load, whatever it holds */
+	r.a1 = ht_read_once(&c->hdr->host_run_delay);
+	c->pcpu = pcpu;
+	ht_ring_store(c, &r, 1);
+}
+
+/**
  * ht_count_orphans() - count records dropped outside any ring
  * @n: how many
  *
@@ -300,8 +331,8 @@ static void ht_batch_write(struct ht_cpu *c, unsigned int cpu,
 			   struct ht_record *rec, unsigned int n)
 {
 	ht_shmem_write(c, cpu, rec, n);
-	if (c->slots && c->head - c->kicked >= ht.batch) {
-		c->kicked = c->head;
+	if (c->slots && (__u32)c->head - c->kicked >= ht.batch) {
+		c->kicked = (__u32)c->head;
 		ht_arch_hypercall(ht.amd, HT_HC_BATCH, cpu, c->head, c->lost, 0);
 	}
 }
@@ -323,8 +354,8 @@ void ht_flush(void)
 	cpu = ht_plat_cpu();
 	if (cpu < HT_MAX_CPUS) {
 		c = &ht.cpu[cpu];
-		if (c->slots && c->head != c->kicked) {
-			c->kicked = c->head;
+		if (c->slots && (__u32)c->head != c->kicked) {
+			c->kicked = (__u32)c->head;
 			ht_arch_hypercall(ht.amd, HT_HC_BATCH, cpu, c->head,
 					  c->lost, 0);
 		}

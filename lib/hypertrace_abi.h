@@ -171,6 +171,9 @@ enum ht_event_type {
 	HT_EV_GRAPH_STOP	= 0x504, /* the graph was switched off */
 	HT_EV_TASK_SWITCH	= 0x505, /* a0 prev pid, a1 next pid; string: next comm */
 
+	/* what the host told this CPU through its ring header (hints) */
+	HT_EV_VCPU_PCPU		= 0x600, /* a0 ht_vcpu_pcpu(), a1 host run delay ns */
+
 	/* 0xf00-0xfff: written by the host into its trace, never by a guest */
 	HT_EV_HOST_FIRST	= 0xf00,
 	HT_EV_HOST_LAST		= 0xfff,
@@ -243,6 +246,18 @@ static inline unsigned int ht_func_depth(__u64 w)
 static inline __u64 ht_graph_limits(unsigned int max_depth, __u32 min_ns)
 {
 	return (max_depth & 0xffff) | ((__u64)min_ns << 32);
+}
+
+/*
+ * VCPU_PCPU's a0: the host_pcpu word the guest had seen before in bits
+ * 32-63 and the one it sees now in bits 0-31.  Each is a host CPU number
+ * plus one, 0 when the host has not said (see struct ht_ring_hdr).
+ */
+
+/* ht_vcpu_pcpu() - pack VCPU_PCPU's a0 */
+static inline __u64 ht_vcpu_pcpu(__u32 before, __u32 now)
+{
+	return ((__u64)before << 32) | now;
 }
 
 /*
@@ -354,12 +369,19 @@ struct ht_ctl {
  * @cpu:   guest CPU owning this ring (guest writes once)
  * @pad0:  zero; keeps the host's line apart
  * @tail:  records consumed by the host, free-running (host writes)
+ * @host_pcpu: the host CPU this ring's vCPU thread last ran on, plus one;
+ *         0 when the host does not say (host writes, a hint)
+ * @host_pad: zero
+ * @host_run_delay: nanoseconds this ring's vCPU thread has spent runnable
+ *         but not running on the host since it started (host writes, a hint)
  * @pad1:  zero
  *
  * Record n lives in slot n & (ring_records - 1).  The guest publishes
  * records with a store-release of @head; the host frees slots with a
  * store-release of @tail.  The guest never waits: a record that does not
- * fit is counted in @lost.
+ * fit is counted in @lost.  The guest treats @host_pcpu and
+ * @host_run_delay as hints: it copies them into HT_EV_VCPU_PCPU records
+ * when @host_pcpu changes and uses them for nothing else.
  */
 struct ht_ring_hdr {
 	__u64 head;
@@ -367,7 +389,10 @@ struct ht_ring_hdr {
 	__u32 cpu;
 	__u32 pad0[11];
 	__u64 tail;
-	__u64 pad1[7];
+	__u32 host_pcpu;
+	__u32 host_pad;
+	__u64 host_run_delay;
+	__u64 pad1[5];
 };
 
 /* ------------------------------------------------------------------ */

@@ -206,6 +206,35 @@ uint64_t htr_area_orphans(const struct htr_area *a)
 	return __atomic_load_n(&c->orphan_lost, __ATOMIC_RELAXED);
 }
 
+/**
+ * htr_ring_hint() - write the in-band hints into ring @ring's header: the
+ * host CPU its vCPU's thread last ran on and its run delay
+ * @a:            an open, writable area
+ * @ring:         ring index, < a->ctl.nr_rings
+ * @host_cpu:     the host CPU, or -1 for "not known"
+ * @run_delay_ns: the thread's time runnable but not running, cumulative
+ *
+ * The guest copies them into a VCPU_PCPU record when the host CPU changes
+ * (abi.rst, "Ring header").  Two untorn stores, run delay first, so that
+ * a guest that sees the new CPU mostly sees its delay too; the guest
+ * treats both as hints, so no stronger ordering is promised.
+ *
+ * Return: 0, or HTR_E_INVAL for a ring out of range or a read-only area.
+ */
+int htr_ring_hint(struct htr_area *a, unsigned int ring, int64_t host_cpu,
+		  uint64_t run_delay_ns)
+{
+	struct ht_ring_hdr *h;
+	uint32_t w = host_cpu >= 0 && host_cpu < UINT32_MAX ? (uint32_t)host_cpu + 1 : 0;
+
+	if (!a->rings || !a->writable || ring >= a->ctl.nr_rings)
+		return HTR_E_INVAL;
+	h = ring_hdr(a, ring);
+	__atomic_store_n(&h->host_run_delay, run_delay_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->host_pcpu, w, __ATOMIC_RELAXED);
+	return 0;
+}
+
 #define DRAIN_CHUNK	256
 
 /**

@@ -57,6 +57,7 @@ static const char *const event_names[] = {
 	[HT_EV_GRAPH_START] = "graph_start",
 	[HT_EV_GRAPH_STOP] = "graph_stop",
 	[HT_EV_TASK_SWITCH] = "task_switch",
+	[HT_EV_VCPU_PCPU] = "vcpu_pcpu",
 };
 
 /* htr_event_name() - name of an event type, NULL if this build does not know it */

@@ -87,6 +87,8 @@ int htr_area_open(struct htr_area *a, void *img, size_t size, size_t off,
 int htr_area_find(struct htr_area *a, void *img, size_t size, bool writable);
 void htr_area_close(struct htr_area *a);
 uint64_t htr_area_orphans(const struct htr_area *a);
+int htr_ring_hint(struct htr_area *a, unsigned int ring, int64_t host_cpu,
+		  uint64_t run_delay_ns);
 
 /* Called for each record drained; a non-zero return stops the drain. */
 typedef int (*htr_record_fn)(void *ctx, const struct ht_record *rec,

@@ -446,6 +446,8 @@ int model_derive(struct boot_model *m, const struct htr_host_facts *host,
 	if (!err)
 		err = model_idle_build(m);
 	if (!err)
+		err = model_hints_build(m);
+	if (!err)
 		err = model_graph_build(m);
 	if (!err)
 		err = model_async_build(m);
@@ -479,5 +481,6 @@ void model_free(struct boot_model *m)
 	model_async_free(m);
 	model_critical_free(m);
 	model_idle_free(m);
+	model_hints_free(m);
 	memset(m, 0, sizeof(*m));
 }

@@ -426,6 +426,53 @@ struct model_idle {
 	uint64_t cpu_idle_ns[MODEL_IDLE_CPUS];
 };
 
+#define MODEL_HINT_CPUS		64	/* CPUs whose hints are summed */
+
+/**
+ * struct model_hint - one VCPU_PCPU record: the guest saw the host's
+ * hint in its ring header change
+ * @at_ns:        when: the record that noticed it
+ * @cpu:          the guest CPU whose ring header held it
+ * @from:         the host CPU the hint named before, -1 when none
+ * @to:           the host CPU it names now, -1 when none
+ * @run_delay_ns: the vCPU thread's run delay as the host wrote it beside
+ */
+struct model_hint {
+	uint64_t at_ns;
+	unsigned int cpu;
+	int64_t from;
+	int64_t to;
+	uint64_t run_delay_ns;
+};
+
+/**
+ * struct model_hints - what the collector told each vCPU through its ring
+ * header (the host CPU its thread ran on, its run delay) as the guest
+ * reported it back in VCPU_PCPU records (libhtrace/model_hints.c).  The
+ * guest's word about the host's word: shown beside the host's own
+ * scheduler events, never used in their place.
+ * @written:     the collector said it wrote hints (its vcpu_hints event)
+ * @interval_ns: how often it rewrote them, 0 when it did not say
+ * @h:           the records, in time order
+ * @nr:          how many
+ * @migrations:  changes from one named host CPU to another
+ * @backwards:   run delays lower than the same CPU's previous one (a
+ *               hint is not trusted: those are left out of the sums)
+ * @cpu_migrations: each guest CPU's migrations
+ * @cpu_run_delay_ns: each guest CPU's growth of the run delay from its
+ *               first record to its last
+ */
+struct model_hints {
+	bool written;
+	uint64_t interval_ns;
+	struct model_hint *h;
+	size_t nr;
+	unsigned int migrations;
+	uint64_t backwards;
+	unsigned int cpu_migrations[MODEL_HINT_CPUS];
+	uint64_t cpu_run_delay_ns[MODEL_HINT_CPUS];
+};
+
 /**
  * struct model_async_wait - one async_synchronize_cookie_domain() call:
  * a task waiting until the async entries below a cookie have run
@@ -648,6 +695,7 @@ struct boot_model {
 	struct model_forensics forensics;
 	struct model_sched sched;
 	struct model_idle idle;
+	struct model_hints hints;
 	struct model_graph graph;
 	struct model_async async;
 	struct model_critical critical;

@@ -25,6 +25,9 @@ void model_sched_unavailable(struct boot_model *m, const void *json, size_t len)
 void model_sched_free(struct boot_model *m);
 int model_idle_build(struct boot_model *m);
 void model_idle_free(struct boot_model *m);
+int model_hints_build(struct boot_model *m);
+void model_hints_host_event(struct boot_model *m, const void *json, size_t len);
+void model_hints_free(struct boot_model *m);
 int model_async_build(struct boot_model *m);
 void model_async_free(struct boot_model *m);
 int model_critical_build(struct boot_model *m);

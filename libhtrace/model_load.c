@@ -198,6 +198,7 @@ static int read_chunks(struct boot_model *m, struct loader *ld,
 		case HTF_HOST_EVENT:
 			model_forensics_take(&m->forensics, c.payload, c.len);
 			model_sched_unavailable(m, c.payload, c.len);
+			model_hints_host_event(m, c.payload, c.len);
 			err = take_legacy_sync(ld, &c);
 			break;
 		}

@@ -173,6 +173,7 @@ int report_write_text(const struct boot_model *m, FILE *f, size_t top, bool func
 	problems_write_text(m, f);
 	vcpus_write_text(m, f);
 	sched_write_text(m, f);
+	hints_write_text(m, f);
 
 	idle_write_text(m, f);
 	fprintf(f, "%-34s %12s %12s%s\n", "phase", "start ms", "took ms", idle ? "  idle ms" : "");

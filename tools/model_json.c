@@ -370,6 +370,7 @@ static int json_write(const struct boot_model *m, FILE *f, bool page,
 	log_tail_write(f, m);
 	vcpus_write_json(m, f);
 	sched_write_json(m, f, page);
+	hints_write_json(m, f);
 	if (!page)
 		functions_write_json(m, f, 20);
 	else if (lim && lim->budget)

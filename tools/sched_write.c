@@ -5,7 +5,8 @@
  * migrations, as text (report) and as the "host_sched" member of the JSON
  * (report --json; the HTML page also gets each vCPU's intervals for its
  * lanes).  A trace without host scheduler events gets one line saying why
- * when the collector said, else nothing.
+ * when the collector said, else nothing.  Beside it, the in-band hints:
+ * the host CPU changes the guest saw in its ring headers ("vcpu_hints").
  */
 #include <inttypes.h>
 #include <string.h>
@@ -163,6 +164,99 @@ void sched_write_json(const struct boot_model *m, FILE *f, bool page)
 			fputc(']', f);
 		}
 		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+/* hint_cpu() - print a hint's host CPU, or "?" when the host did not say */
+static void hint_cpu(FILE *f, int64_t c)
+{
+	if (c < 0)
+		fputc('?', f);
+	else
+		fprintf(f, "%" PRId64, c);
+}
+
+/**
+ * hints_write_text() - the in-band hints: how many the guest reported,
+ * its vCPUs' migrations as it saw them, and their run delay growth
+ * @m: the model
+ * @f: where to
+ */
+void hints_write_text(const struct boot_model *m, FILE *f)
+{
+	const struct model_hints *d = &m->hints;
+	unsigned int i, shown = 0;
+	size_t j;
+
+	if (!d->written && !d->nr)
+		return;
+	if (!d->nr) {
+		fputs("in-band hints: written into the ring headers, none reported back (a "
+		      "guest without rings, or a library older than the hints)\n\n", f);
+		return;
+	}
+	fprintf(f, "in-band hints (the guest's records of its ring header, ");
+	if (d->interval_ns)
+		fprintf(f, "rewritten every %.0f ms): ", ms(d->interval_ns));
+	else
+		fputs("not said how often): ", f);
+	fprintf(f, "%zu records, %u migrations\n", d->nr, d->migrations);
+	for (i = 0; i < MODEL_HINT_CPUS; i++)
+		if (d->cpu_migrations[i] || d->cpu_run_delay_ns[i])
+			fprintf(f, "  vCPU %u: %u migrations, run delay %.3f ms from its first "
+				"record to its last\n", i, d->cpu_migrations[i],
+				ms(d->cpu_run_delay_ns[i]));
+	for (j = 0; j < d->nr && shown < MIG_LINES; j++) {
+		const struct model_hint *h = &d->h[j];
+
+		if (h->from < 0 || h->to < 0 || h->from == h->to)
+			continue;
+		fprintf(f, "  migration seen at %.3f ms: vCPU %u, host CPU ", ms(h->at_ns), h->cpu);
+		hint_cpu(f, h->from);
+		fputs(" -> ", f);
+		hint_cpu(f, h->to);
+		fputc('\n', f);
+		shown++;
+	}
+	if (shown == MIG_LINES && d->migrations > MIG_LINES)
+		fprintf(f, "  (%u more in report --json)\n", d->migrations - MIG_LINES);
+	if (d->backwards)
+		fprintf(f, "  %" PRIu64 " run delays went backwards: not counted\n", d->backwards);
+	fputc('\n', f);
+}
+
+/**
+ * hints_write_json() - ",\n\"vcpu_hints\":{...}": whether the collector
+ * wrote hints, the totals, and every record the guest made of them
+ * ({at_ns, cpu, from, to, run_delay_ns}; from and to null when unknown)
+ * @m: the model
+ * @f: where to
+ */
+void hints_write_json(const struct boot_model *m, FILE *f)
+{
+	const struct model_hints *d = &m->hints;
+	size_t j;
+
+	fprintf(f, ",\n\"vcpu_hints\":{\"written\":%s,\"interval_ns\":%" PRIu64
+		",\"records\":%zu,\"migrations\":%u,\"backwards\":%" PRIu64 ",\"list\":[",
+		d->written ? "true" : "false", d->interval_ns, d->nr, d->migrations,
+		d->backwards);
+	for (j = 0; j < d->nr; j++) {
+		const struct model_hint *h = &d->h[j];
+
+		fprintf(f, "%s{\"at_ns\":%" PRIu64 ",\"cpu\":%u,\"from\":", j ? "," : "",
+			h->at_ns, h->cpu);
+		if (h->from < 0)
+			fputs("null", f);
+		else
+			fprintf(f, "%" PRId64, h->from);
+		fputs(",\"to\":", f);
+		if (h->to < 0)
+			fputs("null", f);
+		else
+			fprintf(f, "%" PRId64, h->to);
+		fprintf(f, ",\"run_delay_ns\":%" PRIu64 "}", h->run_delay_ns);
 	}
 	fputs("]}", f);
 }

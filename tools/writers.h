@@ -49,6 +49,8 @@ uint64_t graph_lost_calls(const struct model_graph *g);
 long calltree_find(const struct boot_model *m, const char *name);
 int calltree_write_text(const struct boot_model *m, FILE *f, const char *name, double min_pct);
 void sched_write_json(const struct boot_model *m, FILE *f, bool page);
+void hints_write_text(const struct boot_model *m, FILE *f);
+void hints_write_json(const struct boot_model *m, FILE *f);
 void async_write_text(const struct boot_model *m, FILE *f, size_t top);
 void async_write_json(const struct boot_model *m, FILE *f);
 void critical_write_text(const struct boot_model *m, FILE *f);

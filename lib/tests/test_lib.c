@@ -4,6 +4,8 @@
  * with the real host reader (libhtrace): encoding, rings, wrap-around, loss,
  * strings, the early buffer hand-over, transports and their selection.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -605,6 +607,173 @@ static void test_hostile_tail(void)
 	free(area);
 }
 
+/* count_type() - collected events of @type */
+static unsigned int count_type(unsigned int type)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nr_events; i++)
+		n += events[i].type == type;
+	return n;
+}
+
+/* test_hints() - the host's hints in a ring header become VCPU_PCPU records */
+static void test_hints(void)
+{
+	struct htr_area a;
+	struct ht_ring_hdr *h;
+	__u64 size;
+	void *area;
+
+	reset();
+	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
+	area = new_area(2, 256, &size);
+	ht_rings_init(area, 0, size, 2, 256);
+	htr_area_open(&a, area, size, 0, true);
+	htr_area_drain(&a, NULL, NULL);
+	h = ring_of(area, 0);
+	ht_emit(HT_EV_LEVEL_BEGIN, 1, 0);
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 1 && count_type(HT_EV_VCPU_PCPU) == 0, "no hint: no VCPU_PCPU record");
+
+	is(htr_ring_hint(&a, 0, 3, 1000), 0, "the host writes a hint into ring 0");
+	ok(h->host_pcpu == 4 && h->host_run_delay == 1000, "host_pcpu is CPU + 1, run delay beside");
+	ht_emit(HT_EV_LEVEL_END, 1, 0);
+	ht_emit(HT_EV_LEVEL_BEGIN, 2, 0);
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 3 && events[0].type == HT_EV_VCPU_PCPU &&
+	   events[0].a0 == ht_vcpu_pcpu(0, 4) && events[0].a1 == 1000,
+	   "one VCPU_PCPU record, before the record that noticed: unknown -> CPU 3, delay 1000");
+	ok(events[0].tsc == events[1].tsc && events[1].seq == events[0].seq + 1,
+	   "it carries that record's time and the sequence number before it");
+	is(dec.seq_lost + dec.bad, 0, "no gap, nothing bad");
+
+	htr_ring_hint(&a, 0, 1, 2500);
+	ht_emit_str(HT_EV_USER_MARKER, 1, 0, "a string unit");
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 2 && events[0].type == HT_EV_VCPU_PCPU &&
+	   events[0].a0 == ht_vcpu_pcpu(4, 2) && events[1].type == HT_EV_USER_MARKER &&
+	   !strcmp(events[1].str, "a string unit"),
+	   "a migration to CPU 1 before a string unit, which stays whole");
+
+	ht_test_cpu = 1;
+	ht_emit(HT_EV_LEVEL_END, 2, 0);
+	ht_test_cpu = 0;
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 1 && events[0].cpu == 1, "each ring has its own hint: CPU 1 saw none");
+
+	/* hostile words: the largest, then flipping on every record */
+	h->host_pcpu = 0xffffffff;
+	h->host_run_delay = ~0ULL;
+	ht_emit(HT_EV_LEVEL_BEGIN, 3, 0);
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 2 && events[0].a0 == ht_vcpu_pcpu(2, 0xffffffff) && events[0].a1 == ~0ULL,
+	   "the largest words are copied, not used");
+	for (unsigned int i = 0; i < 100; i++) {
+		h->host_pcpu = i & 1 ? 7 : 8;
+		ht_emit(HT_EV_FUNC_ENTRY, i, 0);
+	}
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ok(nr_events == 200 && count_type(HT_EV_VCPU_PCPU) == 100 && dec.seq_lost + dec.bad == 0,
+	   "a host that changes the hint before every record doubles them, no more");
+
+	/* a full ring: the hint record and the one that noticed are lost alike */
+	for (unsigned int i = 0; i < 300; i++)
+		ht_emit(HT_EV_FUNC_ENTRY, i, 0);
+	h->host_pcpu = 1;
+	ht_emit(HT_EV_FUNC_ENTRY, 300, 0);
+	is(h->lost, 46, "full ring: 44 records and the hint with its record counted lost");
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	ht_emit(HT_EV_LEVEL_END, 3, 0);
+	htr_area_drain(&a, collect_rec, NULL);
+	is(dec.seq_lost, 46, "the reader counts the same loss from the sequence gap");
+	ok(events[nr_events - 1].type == HT_EV_LEVEL_END &&
+	   count_type(HT_EV_VCPU_PCPU) == 0, "no hint record twice for one change");
+	htr_area_close(&a);
+	ok(htr_area_open(&a, area, size, 0, false) == 0 && htr_ring_hint(&a, 0, 1, 0) &&
+	   htr_ring_hint(&a, 5, 1, 0), "no hints through a read-only area or to a ring out of range");
+	htr_area_close(&a);
+	free(area);
+}
+
+static volatile int flipping, flipped;
+
+/*
+ * flipper() - a hostile host: rewrites ring 0's hints as fast as it can,
+ * never to 0, so the guest's first record after it started sees a change
+ */
+static void *flipper(void *arg)
+{
+	struct ht_ring_hdr *h = arg;
+	__u64 x = 88172645463325252ULL;
+
+	while (__atomic_load_n(&flipping, __ATOMIC_RELAXED)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		__atomic_store_n(&h->host_pcpu, (__u32)(x % 5) + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->host_run_delay, x, __ATOMIC_RELAXED);
+		__atomic_store_n(&flipped, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * test_hints_concurrent() - a host thread rewriting the hints while the
+ * guest emits: nothing stalls, nothing else changes, and the records the
+ * guest made of them form one chain (each one's "before" is the last
+ * one's "now": the guest's copy is its own)
+ */
+static void test_hints_concurrent(void)
+{
+	unsigned int i, hints = 0, funcs = 0, bad_chain = 0;
+	__u32 prev = 0;
+	struct htr_area a;
+	pthread_t t;
+	__u64 size;
+	void *area;
+
+	reset();
+	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
+	area = new_area(1, 8192, &size);
+	ht_rings_init(area, 0, size, 1, 8192);
+	htr_area_open(&a, area, size, 0, true);
+	htr_area_drain(&a, NULL, NULL);
+	flipping = 1;
+	flipped = 0;
+	pthread_create(&t, NULL, flipper, ring_of(area, 0));
+	/* the host has written at least once before the guest starts */
+	while (!__atomic_load_n(&flipped, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < 4000; i++)
+		ht_emit(HT_EV_FUNC_ENTRY, i, 0);
+	flipping = 0;
+	pthread_join(t, NULL);
+	nr_events = 0;
+	htr_area_drain(&a, collect_rec, NULL);
+	for (i = 0; i < nr_events; i++) {
+		if (events[i].type == HT_EV_FUNC_ENTRY) {
+			bad_chain += events[i].a0 != funcs++;
+			continue;
+		}
+		hints++;
+		bad_chain += (__u32)(events[i].a0 >> 32) != prev;
+		prev = (__u32)events[i].a0;
+	}
+	ok(funcs == 4000 && hints >= 1 && bad_chain == 0 && ring_of(area, 0)->lost == 0 &&
+	   dec.seq_lost + dec.bad == 0,
+	   "4000 records under a flipping host: all there in order, and the hint records chain");
+	htr_area_close(&a);
+	free(area);
+}
+
 /* test_orphans_and_nesting() - CPUs without rings, and NMI-style nesting */
 static void test_orphans_and_nesting(void)
 {
@@ -717,6 +886,8 @@ int main(void)
 	test_urgent();
 	test_backtrace();
 	test_hostile_tail();
+	test_hints();
+	test_hints_concurrent();
 	test_orphans_and_nesting();
 	test_rings_init_args();
 	test_printk();

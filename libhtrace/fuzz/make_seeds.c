@@ -182,6 +182,9 @@ int main(int argc, char **argv)
 		return 1;
 	emit_some();
 	ht_test_cpu = 1;
+	/* the host's hint in ring 1: CPU 1's first record reports it */
+	ht.cpu[1].hdr->host_pcpu = 3;
+	ht.cpu[1].hdr->host_run_delay = 12345;
 	emit_some();
 	if (put(argv[1], "area.bin", 0, img, 8192 + need))
 		return 1;

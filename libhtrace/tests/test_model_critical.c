@@ -477,6 +477,42 @@ static void test_idle(void)
 	free(t.ring);
 }
 
+/*
+ * test_hints() - VCPU_PCPU records: a migration is a change between two
+ * named host CPUs; the first report, a repeat and an unknown are not;
+ * a run delay that goes backwards is counted and left out
+ */
+static void test_hints(void)
+{
+	struct boot_model m;
+	struct tb t = { 0 };
+
+	reset(&t);
+	base(&t);
+	ring(&t, HT_EV_VCPU_PCPU, 0, 3000, ht_vcpu_pcpu(0, 4), 10);	/* first: CPU 3 */
+	ring(&t, HT_EV_VCPU_PCPU, 0, 5000, ht_vcpu_pcpu(4, 2), 100);	/* 3 -> 1 */
+	ring(&t, HT_EV_VCPU_PCPU, 0, 6000, ht_vcpu_pcpu(2, 0), 50);	/* gone, backwards */
+	ring(&t, HT_EV_VCPU_PCPU, 1, 6500, ht_vcpu_pcpu(0, 0xffffffff), 7);
+	ring(&t, HT_EV_VCPU_PCPU, 1, 7000, ht_vcpu_pcpu(0xffffffff, 1), 9);
+	if (load(&m, &t)) {
+		ok(0, "hints: loads");
+		free(t.ring);
+		return;
+	}
+	ok(m.hints.nr == 5 && m.hints.migrations == 2 && m.hints.cpu_migrations[0] == 1 &&
+	   m.hints.cpu_migrations[1] == 1,
+	   "hints: 5 records, a migration on each CPU (3 -> 1, 4294967294 -> 0)");
+	ok(m.hints.h[0].from == -1 && m.hints.h[0].to == 3 && m.hints.h[2].to == -1 &&
+	   m.hints.h[4].from == 4294967294LL && m.hints.h[1].at_ns == 5000 * US,
+	   "hints: words are host CPU + 1, 0 for unknown, at their records' times");
+	ok(m.hints.backwards == 1 && m.hints.cpu_run_delay_ns[0] == 90 &&
+	   m.hints.cpu_run_delay_ns[1] == 2,
+	   "hints: a run delay going backwards is counted, the growth is 90 and 2 ns");
+	ok(!m.hints.written, "hints: no collector event, so not said to be written");
+	model_free(&m);
+	free(t.ring);
+}
+
 /* test_hostile_pairs() - ends without begins, repeated cookies, wrong functions */
 static void test_hostile_pairs(void)
 {
@@ -650,6 +686,7 @@ int main(void)
 	test_gap();
 	test_recorded();
 	test_idle();
+	test_hints();
 	test_hostile_pairs();
 	test_million();
 	test_overlap();

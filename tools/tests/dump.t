@@ -18,8 +18,9 @@ tail -c +2 "$seeds/early.bin" > "$tmp/early.img"
 "$ht" dump "$tmp/area.img" > "$tmp/out" 2> "$tmp/err"
 t $? "dump of a control-area image exits 0"
 # make_seeds' emit_some() writes 18 events; the area image holds three
-# rounds of it and two more
-[ "$(wc -l < "$tmp/out")" = 56 ]; t $? "56 events printed"
+# rounds of it, two more, and the vcpu_pcpu record of ring 1's hint
+[ "$(wc -l < "$tmp/out")" = 57 ]; t $? "57 events printed"
+grep -q 'vcpu_pcpu' "$tmp/out"; t $? "the host's hint, reported by the guest, is named"
 grep -q '"Kernel panic - not syncing: seed"' "$tmp/out"; t $? "panic string printed, quoted"
 grep -q '2 rings of 256 records' "$tmp/err"; t $? "summary names the geometry"
 
