@@ -22,7 +22,11 @@ distance ignored stretches whose switch-in was lost, see libhtrace(3)).  This ma
 boot is only one without the test's own hogs (load average about 5 from
 other boots here, and 12 to 33 % of a quiet boot's vCPU time stolen),
 so the quiet boot must lose less than the loaded one, not nothing, and
-the loaded one more than twice the quiet one's milliseconds.
+the loaded one more than twice the quiet one's milliseconds.  The
+in-band hints (the collector writes each vCPU's host CPU into its ring
+header, the guest reports a change): both vCPUs report theirs, and the
+guest reports both taskset migrations by its first record on vCPU 0 once
+the collector could have rewritten the hint (see HINT_SLACK_NS).
 Skips without root (tracefs)."""
 import json
 import os
@@ -42,6 +46,7 @@ if os.geteuid() != 0:
     sys.exit(0)
 work = tempfile.mkdtemp(prefix='ht-sched-')
 BOUND_NS = 10_000_000   # a migration within 10 ms of its taskset call
+HINT_SLACK_NS = 100_000_000   # the collector's poll (50 ms idle) and hint rewrite (5 ms)
 
 
 def start(name):
@@ -137,6 +142,11 @@ t.ok(all('stolen_ns' in s and 'migrations' in s for s in quiet.get('initcalls', 
      'quiet boot: stolen_ns and migrations for every initcall and phase')
 t.ok('host scheduler, to the end of the boot' in qtext and 'vCPU 1 (thread' in qtext,
      'report.txt: the host scheduler totals per vCPU', qtext[:600])
+qh = quiet.get('vcpu_hints', {})
+t.ok(qh.get('written') and {h['cpu'] for h in qh.get('list', [])} == {0, 1} and
+     'in-band hints' in qtext,
+     'quiet boot: the collector wrote hints and both vCPUs reported theirs (%d records, '
+     '%d migrations)' % (qh.get('records', 0), qh.get('migrations', 0)), str(qh)[:300])
 
 # the disturbed boot: hogs, and vCPU 0 pinned away and back
 hogs = [hog(i) for i in range(2)]
@@ -173,6 +183,40 @@ for (before, after), src, dst in calls:
          (src, dst, lo / 1e6, hi / 1e6,
           ' (%.3f ms after the call began)' % ((near[0]['at_ns'] - lo) / 1e6) if near else ''),
          str(v1.get('migration_list', []))[:400])
+# the in-band hints: the same two migrations, seen by the guest in its
+# ring header.  The collector rewrites the hints every 5 ms while records
+# flow (its poll slows to 50 ms when the guest is quiet), and the guest
+# reports a change with its next record on that CPU: so the report must
+# come after the host's migration and no later than vCPU 0's first record
+# from HINT_SLACK_NS after it on.  (Measured: a vCPU 0 pinned beside a
+# hog emitted nothing for 580 ms, and its report came 5 ms after its next
+# record began.)
+hints = [h for h in loaded.get('vcpu_hints', {}).get('list', []) if h['cpu'] == 0]
+dump = subprocess.run([HT, 'dump', '--json', os.path.join(out, 'trace.htf')],
+                      capture_output=True, text=True).stdout.splitlines()
+evs = [e for e in map(json.loads, dump) if 'tsc' in e]
+pcpu = [e for e in evs if e['type'] == 'vcpu_pcpu']
+khz = loaded.get('clock', {}).get('tsc_khz', 0)
+cpu0 = []
+if pcpu and len(pcpu) == len(loaded.get('vcpu_hints', {}).get('list', [])) and khz:
+    # the model's clock is linear in the TSC: anchor it on the first hint
+    first = loaded['vcpu_hints']['list'][0]
+    base = first['at_ns'] - pcpu[0]['tsc'] * 1e6 / khz
+    cpu0 = sorted(base + e['tsc'] * 1e6 / khz for e in evs
+                  if e['cpu'] == 0 and e['type'] != 'vcpu_pcpu')
+for (before, after), src, dst in calls:
+    lo = before - launch
+    host = [m['at_ns'] for m in v1.get('migration_list', [])
+            if m['from'] == src and m['to'] == dst and lo - 1_000_000 <= m['at_ns']]
+    m0 = host[0] if host else lo
+    chance = next((x for x in cpu0 if x >= m0 + HINT_SLACK_NS), float('inf'))
+    near = [h for h in hints if h['from'] == src and h['to'] == dst and
+            m0 - 1_000_000 <= h['at_ns'] <= chance]
+    t.ok(cpu0 and near, 'taskset vCPU 0 %d -> %d: the guest reported it from its ring header by its '
+         'first record %d ms after the host moved it%s' %
+         (src, dst, HINT_SLACK_NS // 1_000_000,
+          ' (%.3f ms after the call)' % ((near[0]['at_ns'] - lo) / 1e6) if near else ''),
+         str(hints)[:400])
 l_stolen = ls.get('stolen_ns', 0)
 lboot = loaded.get('boot_ns', 1) or 1
 t.diag('loaded: %.3f ms stolen of a %.3f ms boot (%.1f%%), %d migrations; clock check: %d of '
