@@ -90,7 +90,7 @@ STATS_TESTS := $(B)/tests/test_stats $(B)/tests/asan-test_stats
 
 BINS	    := $(B)/bin/hypertrace $(B)/bin/hypertrace-collector
 
-.PHONY: all check check-host check-asan check-series fuzz bench bench-gate bench-graph bench-runtime deps clean kernel initramfs demo
+.PHONY: all check check-host check-asan check-series fuzz bench bench-gate bench-graph bench-runtime deps clean kernel initramfs demo l1 check-kvm
 .SUFFIXES:
 
 all: $(BINS) $(TESTS) $(B)/tests/test_chan_kvm $(B)/tests/test_clock_kvm $(B)/tests/test_chan_sched
@@ -275,8 +275,8 @@ HOST_DEPS  := all $(TESTS_ASAN) $(HC_TESTS) $(STATS_TESTS) $(B)/bin/asan-hypertr
 	      $(FUZZ_BIN) $(FUZZ_TF_BIN) $(FUZZ_PRINTK_BIN) $(FUZZ_MODEL_BIN) $(FUZZ_SEEDS) \
 	      $(B)/fsinc/.stamp
 # the tests that boot the patched kernel under QEMU, and what they need
-BOOT_TESTS := tests/boot/*.t host-collector/tests/*.t
-BOOT_DEPS  := kernel initramfs $(B)/bin/asan-hypertrace-collector
+BOOT_TESTS := tests/boot/*.t host-collector/tests/*.t tests/kvm/*.t
+BOOT_DEPS  := kernel initramfs $(B)/bin/asan-hypertrace-collector l1
 PROVE	   := HT_FUZZ_BIN=$(FUZZ_BIN) HT_FUZZ_TF_BIN=$(FUZZ_TF_BIN) \
 	      HT_FUZZ_PRINTK_BIN=$(FUZZ_PRINTK_BIN) \
 	      HT_FUZZ_MODEL_BIN=$(FUZZ_MODEL_BIN) HT_BUILD=$(B) prove --exec '' -f
@@ -293,6 +293,14 @@ check: $(HOST_DEPS) $(BOOT_DEPS)
 # boot the patched kernel and decode its trace into build/demo/
 demo: all kernel initramfs
 	$(Q)scripts/demo.sh
+
+# the L1 test machine: a KVM host under TCG, the CI kernel as L2 under its
+# KVM (Documentation/nested.rst); check-kvm runs that test alone
+l1: all kernel initramfs
+	$(Q)scripts/build-l1.sh
+
+check-kvm: l1
+	$(Q)$(PROVE) tests/kvm/*.t
 
 # every patch of the series builds on its own; checkpatch --strict (slow)
 check-series:

@@ -140,7 +140,7 @@ command -v qemu-system-x86_64 >/dev/null ||
 work=$(mktemp -d /tmp/hypertrace-kvm-check.XXXXXX) || fail "mktemp"
 secs=${HT_BOOT_SECONDS:-60}
 say "booting $kernel under -accel kvm with hypertrace=hypercall (at most ${secs} s)"
-qemu-system-x86_64 -accel kvm -m 256 -smp 2 -display none \
+qemu-system-x86_64 -accel kvm -m 256 -smp 2 -display none -nic none \
 	-monitor none -no-reboot -serial "file:$work/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 hypertrace=hypercall" \
