@@ -13,6 +13,7 @@
 # System.map and config.  A second run rebuilds only what changed.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/kconfig.sh"
 out=$top/build/kernel
 obj=$out/obj
 tarball=/usr/src/linux-source-6.1.tar.xz
@@ -76,15 +77,7 @@ else
 	frags="$top/patches/configs/ci.config $frags"
 fi
 # shellcheck disable=SC2086
-"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" $frags >/dev/null
-make -s -C "$ksrc" O="$gen" olddefconfig >/dev/null
-for f in $frags; do
-	grep '^CONFIG_' "$f" | while read -r line; do
-		grep -qx "$line" "$gen/.config" || echo "kernel: warning: $line did not survive olddefconfig" >&2
-	done
-done
-cmp -s "$gen/.config" "$obj/.config" || cp "$gen/.config" "$obj/.config"
-rm -rf "$gen"
+kconfig_merge "$ksrc" "$gen" "$obj" kernel "$frags" $frags
 grep -qx CONFIG_HYPERTRACE=y "$obj/.config" || die "CONFIG_HYPERTRACE is not set in the final config"
 
 # Build, with one updating progress line on a terminal.

@@ -23,6 +23,7 @@
 # downloaded.  scripts/l1-run.sh boots it.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/kconfig.sh"
 out=$top/build/l1
 obj=$out/obj
 ksrc=$top/build/kernel/src/linux-source-6.1
@@ -41,23 +42,14 @@ command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] ||
 qemu=$(command -v qemu-system-x86_64) ||
 	die "qemu-system-x86_64 not found: run scripts/install-deps.sh (package qemu-system-x86)"
 
-# ---- the kernel: configured in a scratch directory, installed if changed
-mkdir -p "$obj"
+# ---- the kernel: configured in a scratch directory, installed if changed;
+# l1.config wins where the two disagree (debug info), so only its lines
+# are checked
 gen=$out/config-gen
 rm -rf "$gen" && mkdir -p "$gen"
-frags="$top/patches/configs/ci.config $top/patches/configs/l1.config"
 make -s -C "$ksrc" O="$gen" tinyconfig >/dev/null
-# shellcheck disable=SC2086
-"$ksrc/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" $frags >/dev/null
-make -s -C "$ksrc" O="$gen" olddefconfig >/dev/null
-# l1.config wins where the two disagree (debug info), so check its lines
-for f in "$top/patches/configs/l1.config"; do
-	grep '^CONFIG_' "$f" | while read -r line; do
-		grep -qx "$line" "$gen/.config" || echo "l1: warning: $line did not survive olddefconfig" >&2
-	done
-done
-cmp -s "$gen/.config" "$obj/.config" || cp "$gen/.config" "$obj/.config"
-rm -rf "$gen"
+kconfig_merge "$ksrc" "$gen" "$obj" l1 "$top/patches/configs/l1.config" \
+	"$top/patches/configs/ci.config" "$top/patches/configs/l1.config"
 grep -qx CONFIG_KVM_AMD=y "$obj/.config" || die "CONFIG_KVM_AMD is not set in L1's config"
 say "building L1's bzImage with $jobs jobs (log: $out/build.log)"
 start=$(date +%s)

@@ -617,6 +617,24 @@ static unsigned int count_type(unsigned int type)
 	return n;
 }
 
+/*
+ * shmem_up() - the library on shmem rings of @recs records for @cpus
+ * CPUs, and a live reader on them that has taken the announcement; the
+ * area (free it) is returned, its size in @size
+ */
+static void *shmem_up(unsigned int cpus, unsigned int recs, __u64 *size, struct htr_area *a)
+{
+	void *area;
+
+	reset();
+	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
+	area = new_area(cpus, recs, size);
+	ht_rings_init(area, 0, *size, cpus, recs);
+	htr_area_open(a, area, *size, 0, true);
+	htr_area_drain(a, NULL, NULL);
+	return area;
+}
+
 /* test_hints() - the host's hints in a ring header become VCPU_PCPU records */
 static void test_hints(void)
 {
@@ -625,12 +643,7 @@ static void test_hints(void)
 	__u64 size;
 	void *area;
 
-	reset();
-	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
-	area = new_area(2, 256, &size);
-	ht_rings_init(area, 0, size, 2, 256);
-	htr_area_open(&a, area, size, 0, true);
-	htr_area_drain(&a, NULL, NULL);
+	area = shmem_up(2, 256, &size, &a);
 	h = ring_of(area, 0);
 	ht_emit(HT_EV_LEVEL_BEGIN, 1, 0);
 	nr_events = 0;
@@ -740,12 +753,7 @@ static void test_hints_concurrent(void)
 	__u64 size;
 	void *area;
 
-	reset();
-	ht_setup(HT_MODE_SHMEM, HT_HV_NONE, 0);
-	area = new_area(1, 8192, &size);
-	ht_rings_init(area, 0, size, 1, 8192);
-	htr_area_open(&a, area, size, 0, true);
-	htr_area_drain(&a, NULL, NULL);
+	area = shmem_up(1, 8192, &size, &a);
 	flipping = 1;
 	flipped = 0;
 	pthread_create(&t, NULL, flipper, ring_of(area, 0));
