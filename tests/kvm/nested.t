@@ -3,7 +3,8 @@
 """The CI kernel under a real KVM: the L1 test machine (make l1: a KVM host
 built from linux-source-6.1, booted under TCG with -cpu max, which has SVM
 with nested paging) runs our collector, which boots the CI kernel as L2
-under L1's KVM with hypertrace=hypercall, batch, shmem, port and auto.
+under L1's KVM with hypertrace=hypercall, batch, shmem, port and auto,
+and once more over shmem with the hypergraph three calls deep.
 L1 writes the traces to a 9p share; they are checked here, on the host,
 with the CI kernel's vmlinux:
 
@@ -20,7 +21,8 @@ with the CI kernel's vmlinux:
   decompressor) is reported;
 - doorbell exits are counted by reason with a kvm:kvm_exit histogram
   trigger in L1: the hypercall boot makes a VMMCALL exit per record, the
-  shmem boot a handful, the port boot IOIO exits instead;
+  shmem boot a handful, and as many with the hypergraph's many times more
+  records, the port boot IOIO exits instead;
 - host-collector/tests/kvm-real-check.sh --boot passes inside L1.
 
 HT_KEEP=1 keeps the results directory."""
@@ -42,7 +44,13 @@ L1 = os.path.join(htboot.BUILD, 'l1')
 HT = htboot.HYPERTRACE
 VMLINUX = os.path.join(htboot.BUILD, 'kernel', 'vmlinux')
 t.require(HT, os.path.join(L1, 'bzImage'), os.path.join(L1, 'initramfs.cpio.gz'), VMLINUX)
-MODES = ('hypercall', 'batch', 'shmem', 'port', 'auto')
+# each L2 boot: its name and its hypertrace parameters; "graph" adds the
+# hypergraph below every initcall, three calls deep, to the shmem rings:
+# many more records, no more exits
+BOOTS = (('hypercall', 'hypertrace=hypercall'), ('batch', 'hypertrace=batch'),
+         ('shmem', 'hypertrace=shmem'), ('port', 'hypertrace=port'), ('auto', 'hypertrace=auto'),
+         ('graph', 'hypertrace=shmem hypertrace_graph=initcalls hypertrace_graph_depth=3'))
+MODES = tuple(name for name, _ in BOOTS)
 SVM_EXIT = {0x81: 'vmmcall', 0x7b: 'ioio', 0x78: 'hlt', 0x400: 'npf', 0x7c: 'msr',
             0x60: 'intr', 0x72: 'cpuid', 0x61: 'nmi', 0x64: 'vintr'}
 work = tempfile.mkdtemp(prefix='ht-nested-')
@@ -54,19 +62,20 @@ T=/sys/kernel/tracing
 HIST='hist:keys=exit_reason:vals=hitcount:sort=exit_reason'
 HT_BOOT_SECONDS=120 kvm-real-check.sh --boot $k $i > /out/kvm-real-check.log 2>&1
 echo $? > /out/kvm-real-check.status
-for mode in %s; do
-	d=/out/$mode
+l2() {
+	d=/out/$1
 	mkdir -p $d
 	echo "$HIST" > $T/events/kvm/kvm_exit/trigger
 	start=$(date +%%s)
-	hypertrace boot -q --smp 1 --hang-timeout 60 -k $k -i $i -a "hypertrace=$mode" -o $d \
+	hypertrace boot -q --smp 1 --hang-timeout 60 -k $k -i $i -a "$2" -o $d \
 		-- -cpu host -nic none > $d/boot.out 2>&1
 	echo $? > $d/status
 	echo $(( $(date +%%s) - start )) > $d/seconds
 	cat $T/events/kvm/kvm_exit/hist > $d/exits.hist
 	echo "!$HIST" > $T/events/kvm/kvm_exit/trigger
-done
-''' % ' '.join(MODES)
+}
+%s
+''' % '\n'.join("l2 %s '%s'" % b for b in BOOTS)
 plan = os.path.join(work, 'plan-src.sh')
 with open(plan, 'w') as f:
     f.write(PLAN)
@@ -135,25 +144,25 @@ for mode in MODES:
     ex[mode] = exits(mode)
     lc = loss_chunk(mode) if rep else {}
     t.ok(rc == '0' and rep.get('failure', {}).get('kind') == 'none' and rep.get('accel') == 'kvm',
-         'hypertrace=%s: L2 booted under L1\'s KVM, chosen by the probe (%s s in L1, kernel boot %.0f '
+         '%s: L2 booted under L1\'s KVM, chosen by the probe (%s s in L1, kernel boot %.0f '
          'ms, %d initcalls)' % (mode, read(os.path.join(work, mode, 'seconds'), '?').strip(),
                                 rep.get('boot_ns', 0) / 1e6, len(rep.get('initcalls', []))),
          read(os.path.join(work, mode, 'boot.out'))[-600:])
     loss = rep.get('loss', {})
     t.ok(rep and rep.get('lost_records') == 0 and not any(loss.values()) and
          lc.get('hypercall_missed', 0) == 0 and lc.get('hypercall_filtered', 0) == 0,
-         'hypertrace=%s: nothing lost (sequence numbers, rings, kvm:kvm_hypercall: %s missed, %s '
+         '%s: nothing lost (sequence numbers, rings, kvm:kvm_hypercall: %s missed, %s '
          'filtered)' % (mode, lc.get('hypercall_missed'), lc.get('hypercall_filtered')),
          str(loss) + str(lc))
     clk = rep.get('clock', {})
     pre = [p['name'] for p in rep.get('phases', []) if p['name'] in
            ('QEMU start-up (host)', 'firmware and loader', 'setup code', 'decompressor')]
     t.ok(clk.get('method') == 'kvm-tsc-offset' and clk.get('samples', 0) > 0 and len(pre) == 4,
-         'hypertrace=%s: the TSC placed by KVM\'s tsc-offset (%d samples, residual %.3f ms), the '
+         '%s: the TSC placed by KVM\'s tsc-offset (%d samples, residual %.3f ms), the '
          'time before the kernel reported (QEMU %.1f ms)' %
          (mode, clk.get('samples', 0), clk.get('residual_ns', 0) / 1e6,
           rep.get('launch_to_vm_ns', 0) / 1e6), str(clk) + str(pre))
-    t.diag('hypertrace=%s: exits during the boot: %s' %
+    t.diag('%s: exits during the boot: %s' %
            (mode, ', '.join('%s %d' % kv for kv in sorted(ex[mode].items(), key=lambda kv: -kv[1]))))
 
 # the same kernel over two transports: the same initcalls, in the same order
@@ -184,7 +193,7 @@ hrec = {mode: records(mode, htf.SRC_HYPERCALL) for mode in MODES}
 rrec = {mode: records(mode, htf.SRC_RING) for mode in MODES}
 prec = records('port', htf.SRC_PORT)
 for mode in MODES:
-    t.diag('hypertrace=%s: %d ring, %d hypercall records; %d VMMCALL, %d IOIO exits' %
+    t.diag('%s: %d ring, %d hypercall records; %d VMMCALL, %d IOIO exits' %
            (mode, rrec[mode], hrec[mode], vm[mode], io[mode]))
 # every hypercall record is one VMMCALL; the kernel's own (KVM PV) calls add a few
 t.ok(hrec['hypercall'] > 1000 and hrec['hypercall'] <= vm['hypercall'] <= hrec['hypercall'] * 1.1,
@@ -193,6 +202,9 @@ t.ok(rrec['shmem'] > 1000 and vm['shmem'] <= 64,
      'shmem: %d VMMCALL exits for %d ring records (urgent copies only)' % (vm['shmem'], rrec['shmem']))
 t.ok(rrec['batch'] > 1000 and 0 < vm['batch'] < rrec['batch'] / 8,
      'batch: %d VMMCALL exits for %d ring records (a kick per batch)' % (vm['batch'], rrec['batch']))
+t.ok(rrec['graph'] > 5 * rrec['shmem'] and vm['graph'] <= vm['shmem'] + 4,
+     'graph: %d VMMCALL exits for %d ring records, as shmem\'s %d for %d: the exits do not grow '
+     'with the records' % (vm['graph'], rrec['graph'], vm['shmem'], rrec['shmem']))
 t.ok(vm['port'] <= 64 and prec > 1000 and io['port'] > io['shmem'],
      "port: %d VMMCALL; %d IOIO exits for %d port records, against shmem's %d (the console's)" %
      (vm['port'], io['port'], prec, io['shmem']))
