@@ -191,8 +191,13 @@ void boot_state_feed(struct boot_state *s, const struct ht_record *rec,
 	for (i = 0; i < n; i++) {
 		unsigned int type = ht_info_type(rec[i].info);
 
-		/* a hung guest idles: its idle loop's records are no progress */
-		if (type != HT_EV_IDLE_BEGIN && type != HT_EV_IDLE_END)
+		/*
+		 * A hung guest idles: its idle loop's records are no
+		 * progress, nor are the hint reports (VCPU_PCPU) its idle
+		 * vCPU makes each time its thread wakes on another host CPU
+		 */
+		if (type != HT_EV_IDLE_BEGIN && type != HT_EV_IDLE_END &&
+		    type != HT_EV_VCPU_PCPU)
 			s->last_progress = now;
 		if (is_copy(s, &rec[i], doorbell))
 			s->copies++;

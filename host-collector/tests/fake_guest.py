@@ -20,9 +20,9 @@ Scenarios:
                reads); the boot finishes once the file --go exists
   kvm-clock    the kernel proper at once, two vCPUs, the boot finishes
                2.5 s later (two rounds of KVM offset samples)
-  hang         the kernel proper, then only idle-loop records (five a
-               second, as a hung kernel's idle loop sends) until the
-               collector quits;
+  hang         the kernel proper, then only idle-loop records and
+               in-band hint reports (five a second, as a hung kernel's
+               idle loop sends) until the collector quits;
                QMP answers what the collector's forensics ask: stop,
                query-cpus-fast (two vCPUs), human-monitor-command "info
                registers" per cpu-index as --regs says, getfd (the
@@ -50,7 +50,7 @@ from qemu_args import qemu_paths
 
 EV = {'setup_entry': 0x100, 'decomp_begin': 0x101, 'kernel_entry': 0x103,
       'start_kernel': 0x104, 'boot_done': 0x109, 'idle_begin': 0x208, 'idle_end': 0x209,
-      'machine_call': 0x407}
+      'machine_call': 0x407, 'vcpu_pcpu': 0x600}
 PROBE_FLOOD = 1500
 
 
@@ -229,10 +229,15 @@ def main():
         while time.monotonic() < end and not qmp.quit:
             wait(qmp, 0.2)
             try:
-                bell.sendall(record('idle_begin', seq) + record('idle_end', seq + 1))
+                # the vCPU thread wakes on another host CPU each time: the
+                # guest reports the collector's hint, which is no progress
+                # either
+                hint = (seq % 2 + 1) << 32 | ((seq + 1) % 2 + 1)
+                bell.sendall(record('vcpu_pcpu', seq, a0=hint) + record('idle_begin', seq + 1) +
+                             record('idle_end', seq + 2))
             except OSError:
                 break
-            seq += 2
+            seq += 3
         return 0
     if scenario == 'hypercalls':
         wait(qmp, 60, lambda: os.path.exists(go))
