@@ -79,7 +79,13 @@ static void hint_open(struct run *r)
 	char path[64];
 	json_t *o, *a;
 
-	if (r->hint_tried || !ntids || r->o->no_hints || !r->shm.area.writable)
+	/*
+	 * Not on virtual time: a word the host writes into guest RAM is an
+	 * input icount does not count and record/replay does not record,
+	 * so the boot would stop being a function of its instructions
+	 * (a replay diverged and hung)
+	 */
+	if (r->hint_tried || !ntids || r->o->no_hints || r->icount || !r->shm.area.writable)
 		return;
 	r->hint_tried = true;
 	if (ntids > HINT_MAX_VCPUS)
