@@ -78,6 +78,7 @@ static void hint_open(struct run *r)
 	unsigned int i, ntids = qmp_vcpu_tids(r->qmp, &tids);
 	char path[64];
 	json_t *o, *a;
+	int err = 0;
 
 	/*
 	 * Not on virtual time: a word the host writes into guest RAM is an
@@ -98,6 +99,7 @@ static void hint_open(struct run *r)
 		snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)tids[i]);
 		h->schedstat = open(path, O_RDONLY | O_CLOEXEC);
 		if (h->stat < 0) {
+			err = errno;
 			if (h->schedstat >= 0)
 				close(h->schedstat);
 			break;
@@ -111,7 +113,7 @@ static void hint_open(struct run *r)
 	json_object_set_new(o, "vcpu_tids", a);
 	json_object_set_new(o, "interval_ms", json_integer(HINT_POLL_NS / 1000000));
 	if (r->nhint < ntids)
-		json_object_set_new(o, "error", json_string(strerror(errno)));
+		json_object_set_new(o, "error", json_string(strerror(err)));
 	host_event(r, "vcpu_hints", o);
 }
 
